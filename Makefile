@@ -1,0 +1,46 @@
+# Quantization Fundamentals: set-up, lab, tests.  `make help` lists the targets.
+# Every target sets the environment up first if needed; a second run is fast.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# PyTorch's CPU build, pinned: an unpinned torch would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+ROOT   := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PORT   ?= 8888
+
+.PHONY: help setup lab test lint bench clean
+
+help:
+	@echo "make lab    set up if needed, open the course in JupyterLab"
+	@echo "make test   set up if needed, run the whole test suite (what CI runs)"
+	@echo "make bench  set up if needed, print the speed ratios of bench/"
+	@echo "make setup  only set up (.venv with the CPU build of torch)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/jupyter labextension list 2>&1 | grep -q nbgrader || \
+	  (echo "nbgrader's JupyterLab extension is missing" && exit 1)
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT) --port=$(PORT) --notebook-dir=.
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) autograded/*/ submitted feedback gradebook.db .pytest_cache
