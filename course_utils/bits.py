@@ -63,8 +63,8 @@ def int_range(n_bits: int, signed: bool = True) -> tuple[int, int]:
 
     Lesson 2: Data types and sizes. Signed integers use two's complement.
 
-    >>> int_range(8), int_range(8, signed=False)
-    ((-128, 127), (0, 255))
+    >>> int_range(4), int_range(4, signed=False), int_range(16)
+    ((-8, 7), (0, 15), (-32768, 32767))
     """
     n_bits = _check_n_bits(n_bits)
     if signed:
@@ -80,10 +80,12 @@ def int_to_bits(value: int, n_bits: int, signed: bool = True) -> str:
     Raises:
         ValueError: ``value`` does not fit in ``n_bits`` bits.
 
-    >>> int_to_bits(-43, 8)
-    '11010101'
-    >>> int_to_bits(213, 8, signed=False)
-    '11010101'
+    >>> int_to_bits(-3, 4)
+    '1101'
+    >>> int_to_bits(13, 4, signed=False)
+    '1101'
+    >>> int_to_bits(-90, 8)
+    '10100110'
     """
     value = _check_int_value(value)
     low, high = int_range(n_bits, signed)
@@ -99,8 +101,8 @@ def bits_to_int(bits: str, signed: bool = True) -> int:
 
     Lesson 2: Data types and sizes. The width is the number of bits (1 to 64).
 
-    >>> bits_to_int("1101 0101"), bits_to_int("0b11010101", signed=False)
-    (-43, 213)
+    >>> bits_to_int("1011 0110"), bits_to_int("0b1011_0110", signed=False)
+    (-74, 182)
     """
     text = parse_bits(bits)
     if len(text) > 64:
