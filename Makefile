@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 ROOT   := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PORT   ?= 8888
+# nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup lab test lint bench clean
 
