@@ -12,13 +12,15 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench clean
+.PHONY: help setup lab test lint bench bench-grading clean \
+        release collect grade feedback export workbooks
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run the whole test suite (what CI runs)"
 	@echo "make bench  set up if needed, print the speed ratios of bench/"
 	@echo "make setup  only set up (.venv with the CPU build of torch)"
+	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
 
 setup: $(STAMP)
 
@@ -44,5 +46,31 @@ test: setup
 bench: setup
 	$(BIN)/python bench/run_all.py
 
+# Grading 30 submissions of every workbook takes 15-25 minutes: not in `make bench`.
+bench-grading: setup
+	$(BIN)/python bench/bench_grading.py
+
+# Instructors (see README): one command per step of a grading round.
+release: setup
+	$(BIN)/python tools/instructor.py release
+
+collect: setup
+	$(BIN)/python tools/instructor.py collect $(FROM)
+
+grade: setup
+	$(BIN)/python tools/instructor.py grade
+
+feedback: setup
+	$(BIN)/python tools/instructor.py feedback
+
+export: setup
+	$(BIN)/python tools/instructor.py export
+
+# Regenerate source/ from tools/workbooks/ and release/ from source/.
+workbooks: setup
+	$(BIN)/python tools/workbooks/build.py
+	$(BIN)/python tools/instructor.py release
+
 clean:
-	rm -rf $(VENV) autograded/*/ submitted feedback gradebook.db .pytest_cache
+	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \
+	  gradebook.db grades.csv .pytest_cache
