@@ -19,6 +19,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -580,6 +581,92 @@ def _load_memory_case(
     }
 
 
+class LoadMemoryJob:
+    """A load-memory measurement running in a fresh process (Lesson 4).
+
+    Made by :func:`start_load_memories`. The measurement takes seconds (the new
+    process imports torch and transformers), so a notebook can start it early and
+    collect it later with :meth:`result`; the numbers are those of the fresh
+    process alone, whatever the notebook does meanwhile.
+    """
+
+    def __init__(self, cases: list[dict], online: bool | None) -> None:
+        self._cases = cases
+        self._runs: list[LoadMemory] | None = None
+        env = dict(os.environ)
+        env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if not online:
+            env["HF_HUB_OFFLINE"] = "1"
+        # files, not pipes: a child that writes much cannot block on a full pipe
+        self._out = tempfile.TemporaryFile(mode="w+")
+        self._err = tempfile.TemporaryFile(mode="w+")
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _LOAD_SCRIPT, json.dumps(cases)],
+            stdout=self._out,
+            stderr=self._err,
+            text=True,
+            env=env,
+        )
+
+    def done(self) -> bool:
+        """Whether the measuring process has finished."""
+        return self._runs is not None or self._process.poll() is not None
+
+    def result(self) -> list[LoadMemory]:
+        """Wait for the measuring process; one :class:`LoadMemory` per case."""
+        if self._runs is None:
+            self._runs = self._collect()
+        return list(self._runs)
+
+    def _collect(self) -> list[LoadMemory]:
+        returncode = self._process.wait()
+        self._out.seek(0)
+        self._err.seek(0)
+        stdout, stderr = self._out.read(), self._err.read()
+        self._out.close()
+        self._err.close()
+        if returncode != 0:
+            last = (stderr.strip().splitlines() or ["no error output"])[-1]
+            raise RuntimeError(f"measuring in a fresh process failed: {last}")
+        results = json.loads(stdout.strip().splitlines()[-1])
+        runs = []
+        for case, out in zip(self._cases, results, strict=True):
+            if "error" in out:
+                raise RuntimeError(f"loading {case} failed: {out['error']}")
+            runs.append(LoadMemory(
+                dtype=case["dtype"],
+                via=case["via"],
+                rss_before=out["before"],
+                peak=out["peak"],
+                rss_after=out["after"],
+                rss_after_use=out["after_use"],
+                footprint=out["footprint"],
+            ))
+        return runs
+
+
+def start_load_memories(
+    cases: Sequence[tuple[torch.dtype | str, torch.dtype | str | None]],
+    name_or_path: str | os.PathLike | None = None,
+    online: bool | None = None,
+) -> LoadMemoryJob:
+    """Start :func:`measure_load_memories` in the background; ``.result()`` waits.
+
+    Lesson 4. Same arguments and the same measurement, in the same kind of fresh
+    process; the call returns at once, so the notebook can go on meanwhile.
+
+    >>> job = start_load_memories([("bf16", None)])  # doctest: +SKIP
+    >>> [m.dtype for m in job.result()]  # doctest: +SKIP
+    ['bfloat16']
+    """
+    if not pathlib.Path("/proc/self/clear_refs").exists():  # pragma: no cover
+        raise RuntimeError("measuring load memory needs Linux (/proc/self/clear_refs)")
+    if not cases:
+        raise ValueError("expected at least one (dtype, via) case")
+    all_cases = [_load_memory_case(d, v, name_or_path, online) for d, v in cases]
+    return LoadMemoryJob(all_cases, online)
+
+
 def measure_load_memories(
     cases: Sequence[tuple[torch.dtype | str, torch.dtype | str | None]],
     name_or_path: str | os.PathLike | None = None,
@@ -596,6 +683,7 @@ def measure_load_memories(
     to ``dtype``), reads every weight once, and records its resident sizes. The
     numbers do not depend on the order of the cases (tested in
     ``tests/test_models.py``), so one case does not hide another's cost. Linux only.
+    :func:`start_load_memories` does the same in the background.
 
     Args:
         cases: ``(dtype, via)`` pairs, e.g. ``[("bf16", None), ("bf16", "fp32")]``.
@@ -609,40 +697,7 @@ def measure_load_memories(
     >>> [m.via for m in measure_load_memories(cases)]  # doctest: +SKIP
     ['direct', 'float32']
     """
-    if not pathlib.Path("/proc/self/clear_refs").exists():  # pragma: no cover
-        raise RuntimeError("measuring load memory needs Linux (/proc/self/clear_refs)")
-    if not cases:
-        raise ValueError("expected at least one (dtype, via) case")
-    all_cases = [_load_memory_case(d, v, name_or_path, online) for d, v in cases]
-    env = dict(os.environ)
-    env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if not online:
-        env["HF_HUB_OFFLINE"] = "1"
-    done = subprocess.run(
-        [sys.executable, "-c", _LOAD_SCRIPT, json.dumps(all_cases)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no error output"])[-1]
-        raise RuntimeError(f"measuring in a fresh process failed: {last}")
-    results = json.loads(done.stdout.strip().splitlines()[-1])
-    runs = []
-    for case, out in zip(all_cases, results, strict=True):
-        if "error" in out:
-            raise RuntimeError(f"loading {case} failed: {out['error']}")
-        runs.append(LoadMemory(
-            dtype=case["dtype"],
-            via=case["via"],
-            rss_before=out["before"],
-            peak=out["peak"],
-            rss_after=out["after"],
-            rss_after_use=out["after_use"],
-            footprint=out["footprint"],
-        ))
-    return runs
+    return start_load_memories(cases, name_or_path, online).result()
 
 
 def measure_load_memory(

@@ -29,6 +29,9 @@ CELLS = [
     import torch
 
     from course_utils import models, viz
+
+    # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
+    torch.set_num_threads(1)
     """),
     md("""
     ## 1. Size = parameters × bytes per parameter

@@ -31,6 +31,20 @@ CELLS = [
     import torch
 
     from course_utils import models, viz
+
+    # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
+    torch.set_num_threads(1)
+    """),
+    md("""
+    Section 5 measures the memory of loading the real model in a separate, fresh
+    Python process. That process needs several seconds to start, so we start it
+    now: it works in the background while you read sections 1 to 4, and section 5
+    collects its numbers.
+    """),
+    code("""
+    memory_cases = [(torch.float32, None), (torch.bfloat16, None),
+                    (torch.bfloat16, torch.float32)]
+    memory_job = models.start_load_memories(memory_cases)
     """),
     md("""
     ## 1. A small model, built in code
@@ -209,18 +223,18 @@ CELLS = [
 
     Which one needs less memory *while loading*? Measuring that needs care:
     memory freed by earlier cells of this notebook would be reused and hide the
-    cost. So `models.measure_load_memories` starts a fresh Python process. It
-    loads the model once to warm up (so the code that runs on a first load is not
-    counted as model memory), then, for each case, hands freed memory back to the
-    operating system, resets the system's peak-memory counter, loads the model,
-    and records the process's *resident* memory (RSS: the RAM it really occupies)
-    at the peak, after loading, and after reading every weight once. The fp32
-    direct load is measured too, for reference.
+    cost. So `models.start_load_memories` (called at the top of this notebook;
+    `models.measure_load_memories` does the same and waits for the result) starts
+    a fresh Python process. It loads the model once to warm up (so the code that
+    runs on a first load is not counted as model memory), then, for each case in
+    `memory_cases`, hands freed memory back to the operating system, resets the
+    system's peak-memory counter, loads the model, and records the process's
+    *resident* memory (RSS: the RAM it really occupies) at the peak, after
+    loading, and after reading every weight once. The fp32 direct load is
+    measured too, for reference.
     """),
     code("""
-    cases = [(torch.float32, None), (torch.bfloat16, None),
-             (torch.bfloat16, torch.float32)]
-    runs = models.measure_load_memories(cases)
+    runs = memory_job.result()  # started at the top; waits if not finished yet
 
     def label(run):
         return (f"{run.dtype}, direct" if run.via == "direct"

@@ -32,6 +32,9 @@ CELLS = [
     import torch
 
     from course_utils import bits, layers, models, quant, viz, widgets
+
+    # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
+    torch.set_num_threads(1)
     """),
     md("""
     ## 1. Scale and zero point, step by step
