@@ -96,6 +96,23 @@ def _problems(nb) -> list[str]:
     return found
 
 
+def _slowest_cells(nb, n: int = 3) -> list[dict]:
+    """The ``n`` slowest code cells, from the timing nbclient records in metadata."""
+    from datetime import datetime
+
+    timed = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        start = timing.get("iopub.execute_input")
+        end = timing.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00")))
+            timed.append({"cell": i, "seconds": round(seconds.total_seconds(), 2),
+                          "first_line": cell.source.splitlines()[0][:70]})
+    return sorted(timed, key=lambda t: -t["seconds"])[:n]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS, ids=_ids(PATHS))
 def test_notebook_runs_offline(path: pathlib.Path, offline_env):
@@ -120,6 +137,7 @@ def test_notebook_runs_offline(path: pathlib.Path, offline_env):
         "python": platform.python_version(),
         "machine": platform.machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "slowest_cells": _slowest_cells(nb),
     }
     (ARTIFACTS / f"{path.stem}.json").write_text(json.dumps(record, indent=1) + "\n")
     print(f"\n{path.name}: executed in {seconds:.1f} s")
