@@ -15,12 +15,11 @@ Run: .venv/bin/python bench/bench_bits.py
 from __future__ import annotations
 
 import os
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from timing import interleaved  # bench/timing.py
 
 from course_utils import bits
 
@@ -30,16 +29,7 @@ N = 4 * 1024 * 1024
 
 def _interleaved(fns: dict[str, Callable[[], object]], repeats: int = REPEATS
                  ) -> dict[str, float]:
-    """Median seconds of each function, calls interleaved so noise hits all alike."""
-    for fn in fns.values():  # warm up
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return interleaved(fns, repeats)
 
 
 def bench_fields(n: int = N) -> dict[str, float]:

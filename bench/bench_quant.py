@@ -16,11 +16,10 @@ Run: .venv/bin/python bench/bench_quant.py
 from __future__ import annotations
 
 import os
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
+from timing import interleaved  # bench/timing.py
 
 from course_utils import quant
 
@@ -29,16 +28,7 @@ REPEATS = 9
 
 def _interleaved(fns: dict[str, Callable[[], object]], repeats: int = REPEATS
                  ) -> dict[str, float]:
-    """Median seconds of each function, calls interleaved so noise hits all alike."""
-    for fn in fns.values():  # warm up
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return interleaved(fns, repeats)
 
 
 def _torch_qparams(x_min: torch.Tensor, x_max: torch.Tensor
