@@ -29,6 +29,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	@# optimum-quanto compiles its C++ int4 kernel (~50 s) on first use: do it now,
+	@# with the venv's ninja first on PATH as every later process has it.
+	$(BIN)/python -c "from optimum.quanto.library.extensions.cpp import ext; ext.lib" \
+	  || echo "note: optimum-quanto's C++ extension did not build; int4 runs slower"
 	$(BIN)/jupyter labextension list 2>&1 | grep -q nbgrader || \
 	  (echo "nbgrader's JupyterLab extension is missing" && exit 1)
 	@touch $(STAMP)
