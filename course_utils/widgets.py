@@ -149,6 +149,16 @@ class _Explorer:
     widget = None
     static: bool = True
 
+    def _on_text(self, change) -> None:
+        """A number typed by the learner: show it, or say what was wrong."""
+        if getattr(self, "_syncing", False):
+            return
+        try:
+            self.set_value(change["new"])
+        except (ValueError, TypeError) as err:
+            self.message.value = (f"<span style='color:#D55E00'>"
+                                  f"{html.escape(str(err))}</span>")
+
     def figure(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -441,15 +451,6 @@ class FloatExplorer(_Explorer):
             self.value_text.value = text
         finally:
             self._syncing = False
-
-    def _on_text(self, change) -> None:
-        if self._syncing:
-            return
-        try:
-            self.set_value(change["new"])
-        except (ValueError, TypeError) as err:
-            self.message.value = (f"<span style='color:#D55E00'>"
-                                  f"{html.escape(str(err))}</span>")
 
     def _on_format(self, change) -> None:
         if self._syncing:
@@ -748,15 +749,6 @@ class IntExplorer(_Explorer):
     def _on_signed(self, change) -> None:
         if not self._syncing:
             self.set_signed(change["new"])
-
-    def _on_text(self, change) -> None:
-        if self._syncing:
-            return
-        try:
-            self.set_value(change["new"])
-        except (ValueError, TypeError) as err:
-            self.message.value = (f"<span style='color:#D55E00'>"
-                                  f"{html.escape(str(err))}</span>")
 
     def _build_buttons(self) -> None:
         import ipywidgets as w
