@@ -12,14 +12,15 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench bench-grading clean \
-        release collect grade feedback export workbooks
+.PHONY: help setup lab test lint bench bench-grading clean generate \
+        release collect grade feedback export
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run the whole test suite (what CI runs)"
 	@echo "make bench  set up if needed, print the speed ratios of bench/"
 	@echo "make setup  only set up (.venv with the CPU build of torch)"
+	@echo "make generate [CHECK=1]  write (or check) every generated file"
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
 
 setup: $(STAMP)
@@ -56,24 +57,24 @@ bench-grading: setup
 
 # Instructors (see README): one command per step of a grading round.
 release: setup
-	$(BIN)/python tools/instructor.py release
+	$(BIN)/python -m tools.instructor release
 
 collect: setup
-	$(BIN)/python tools/instructor.py collect $(FROM)
+	$(BIN)/python -m tools.instructor collect $(FROM)
 
 grade: setup
-	$(BIN)/python tools/instructor.py grade
+	$(BIN)/python -m tools.instructor grade
 
 feedback: setup
-	$(BIN)/python tools/instructor.py feedback
+	$(BIN)/python -m tools.instructor feedback
 
 export: setup
-	$(BIN)/python tools/instructor.py export
+	$(BIN)/python -m tools.instructor export
 
-# Regenerate source/ from tools/workbooks/ and release/ from source/.
-workbooks: setup
-	$(BIN)/python tools/workbooks/build.py
-	$(BIN)/python tools/instructor.py release
+# Lessons, workbooks (source/), the self-check catalogue and release/, from their
+# definitions in tools/; CHECK=1 only lists what is stale (and fails).
+generate: setup
+	$(BIN)/python -m tools.generate $(if $(CHECK),--check,)
 
 clean:
 	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 from timing import interleaved  # bench/timing.py
 
-from course_utils import quant
+from course_utils import packing, quant
 
 REPEATS = 9
 
@@ -78,8 +78,8 @@ def bench_pack(n: int = 1 << 24) -> dict[str, float]:
     """int4 pack + unpack against a plain copy of the codes."""
     torch.manual_seed(0)
     q = torch.randint(0, 16, (n,), dtype=torch.uint8)
-    assert torch.equal(quant.unpack(quant.pack(q, 4), 4, n), q)
-    t = _interleaved({"ours": lambda: quant.unpack(quant.pack(q, 4), 4, n),
+    assert torch.equal(packing.unpack(packing.pack(q, 4), 4, n), q)
+    t = _interleaved({"ours": lambda: packing.unpack(packing.pack(q, 4), 4, n),
                       "clone": q.clone})
     ratio = t["ours"] / t["clone"]
     print(f"int4 pack+unpack of {n} codes: ours {t['ours'] * 1e3:.1f} ms, "

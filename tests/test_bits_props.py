@@ -66,16 +66,16 @@ def test_int_out_of_range_is_rejected(n_bits, signed, value):
 def float_formats(draw):
     """Random small formats, including every special-value convention."""
     exp_bits = draw(st.integers(1, 6))
-    man_bits = draw(st.integers(0, 6))
+    frac_bits = draw(st.integers(0, 6))
     signed = draw(st.booleans())
-    specials = ["none", "fn"] + (["ieee"] if man_bits >= 1 else [])
+    specials = ["none", "fn"] + (["ieee"] if frac_bits >= 1 else [])
     specials += ["fnuz"] if signed else []
     special = draw(st.sampled_from(specials))
-    if special == "fn" and exp_bits + man_bits < 2:
+    if special == "fn" and exp_bits + frac_bits < 2:
         special = "none"
     bias = (1 << (exp_bits - 1)) - 1 + draw(st.integers(-3, 3))
     subnormals = draw(st.booleans()) if special != "ieee" else True
-    return FloatFormat("h", exp_bits, man_bits, bias, signed=signed, special=special,
+    return FloatFormat("h", exp_bits, frac_bits, bias, signed=signed, special=special,
                        subnormals=subnormals, saturate=draw(st.booleans()))
 
 
@@ -118,7 +118,7 @@ def test_encode_rounds_to_nearest_ties_to_even(fmt, xs):
             if math.isfinite(other):       # no representable value is closer
                 other_err = abs(Fraction(other) - Fraction(a))
                 assert err <= other_err
-                if err == other_err and err != 0 and fmt.man_bits >= 1:
+                if err == other_err and err != 0 and fmt.frac_bits >= 1:
                     assert code % 2 == 0 or (
                         fmt.special == "fnuz" and exact == 0)     # ties to even
 
@@ -136,7 +136,7 @@ def test_vectorised_encode_matches_scalar(fmt, xs, saturate):
     s, e, m = fields(torch.tensor(xs, dtype=torch.float64), fmt)
     if saturate is None and fmt.torch_dtype is None:   # torch path: test_bits.py
         rebuilt = (s.to(torch.int64) << (fmt.n_bits - 1) if fmt.signed else 0) | (
-            e.to(torch.int64) << fmt.man_bits) | m
+            e.to(torch.int64) << fmt.frac_bits) | m
         assert rebuilt.tolist() == vec.tolist()
 
 
@@ -180,7 +180,7 @@ def test_exact_ties_go_to_even(fmt, data):
         return
     tie = (low + high) / 2
     got = encode(tie, fmt)
-    if fmt.man_bits >= 1:
+    if fmt.frac_bits >= 1:
         assert got == (code if code % 2 == 0 else code + 1)
     elif low == 0:            # significand 0 vs 1: zero is the even one
         assert got == code

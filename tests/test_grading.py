@@ -2,7 +2,7 @@
 
 One batch holds every kind of submission (right, blank, partly wrong, broken in
 each of the ways learners break notebooks) and is graded once, in parallel, by
-``tools/instructor.py grade``; each test then reads one learner's result from the
+``python -m tools.instructor grade``; each test then reads one learner's result from the
 gradebook. A second, serial run of a few of them must give the same grades.
 """
 
@@ -15,11 +15,12 @@ import json
 import nbformat
 import pytest
 
-from tests.grading_helpers import (
+from tools import steps
+from tools.grading import engine
+from tools.grading.samples import (
     ASSIGNMENTS,
     answered,
     cell,
-    instructor,
     make_course,
     read,
     scores,
@@ -165,7 +166,7 @@ def graded(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("course"))
     for (student, assignment), nb in _batch().items():
         submit(course, student, assignment, nb)
-    outcomes = instructor().grade(course, ASSIGNMENTS, jobs=2,
+    outcomes = engine.grade(course, ASSIGNMENTS, jobs=2,
                                   timeout=CELL_TIMEOUT, quiet=True)
     return course, {(o.student, o.assignment): o for o in outcomes}
 
@@ -316,19 +317,18 @@ def test_serial_run_gives_the_same_grades(graded, tmp_path):
     batch = _batch()
     for student in students:
         submit(serial, student, A1, batch[student, A1])
-    instructor().grade(serial, [A1], jobs=1, timeout=CELL_TIMEOUT, quiet=True)
+    engine.grade(serial, [A1], jobs=1, timeout=CELL_TIMEOUT, quiet=True)
     for student in students:
         assert scores(serial, A1, student) == scores(course, A1, student), student
 
 
 def test_feedback_and_export(graded):
     course, _ = graded
-    tool = instructor()
-    tool.feedback(course, [A3])
+    steps.feedback(course, [A3])
     html = course / "feedback" / "solution" / A3 / f"{A3}.html"
     assert html.exists() and "Score:" in html.read_text()
     out = course / "grades.csv"
-    tool.export(course, out)
+    steps.export(course, out)
     rows = list(csv.DictReader(out.open()))
     by_key = {(r["student_id"], r["assignment"]): r for r in rows}
     assert float(by_key["solution", A1]["score"]) == total(course, A1, "solution")[0]
@@ -344,7 +344,7 @@ def test_collect_from_downloads(tmp_path):
     nbformat.write(read("release", A1), downloads / f"alice_{A1}.ipynb")
     nbformat.write(read("release", A2), downloads / "bob" / f"{A2}.ipynb")
     (downloads / "notes.ipynb").write_text("{}")
-    found = instructor().collect(course, downloads, False, ASSIGNMENTS)
+    found = steps.collect(course, downloads, False, ASSIGNMENTS)
     assert sorted(found) == [(A1, "alice"), (A2, "bob")]
     assert (course / "submitted" / "alice" / A1 / f"{A1}.ipynb").exists()
     assert (course / "submitted" / "bob" / A2 / "timestamp.txt").exists()
@@ -353,12 +353,12 @@ def test_collect_from_downloads(tmp_path):
 def test_release_is_in_sync_with_source(tmp_path, repo_root):
     course = make_course(tmp_path / "course")
     fresh = tmp_path / "fresh"
-    api = instructor()._api(course, {"CourseDirectory.release_directory": str(fresh)})
+    api = steps.api(course, {"CourseDirectory.release_directory": str(fresh)})
     for a in ASSIGNMENTS:
         assert api.generate_assignment(a, force=True, create=True)["success"]
         new = nbformat.read(fresh / a / f"{a}.ipynb", 4)
         old = nbformat.read(repo_root / "release" / a / f"{a}.ipynb", 4)
         assert [(c.cell_type, c.source, c.metadata) for c in new.cells] == [
             (c.cell_type, c.source, c.metadata) for c in old.cells
-        ], f"release/{a} is out of date: run `python tools/instructor.py release`"
+        ], f"release/{a} is out of date: run `make generate`"
         assert new.metadata.get("kernelspec") == old.metadata.get("kernelspec")

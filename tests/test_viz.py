@@ -42,7 +42,7 @@ def test_bit_layout_has_one_box_per_bit_and_field_labels(fmt):
     labels = _texts(ax)
     assert ("sign" in labels) == f.signed
     assert "exponent" in labels
-    assert ("fraction" in labels) == (f.man_bits > 0)
+    assert ("fraction" in labels) == (f.frac_bits > 0)
     # the bit digits written in the boxes are the bits of the code
     digits = "".join(t.get_text() for t in ax.texts if t.get_gid() == "bit-digit")
     assert digits == format(code, f"0{f.n_bits}b")
@@ -52,10 +52,10 @@ def test_bit_layout_colours_fields_and_set_bits():
     code = 0xBC00  # fp16 -1.0: sign 1, exponent 01111, fraction 0
     boxes = _bit_patches(viz.bit_layout(code, "fp16").axes[0])
     faces = [to_hex(b.get_facecolor()) for b in boxes]
-    assert faces[0] == viz.FIELD_COLORS["sign"].lower()          # set sign bit
-    assert faces[2] == viz.FIELD_COLORS["exponent"].lower()      # a set exp bit
-    assert faces[1] != viz.FIELD_COLORS["exponent"].lower()      # clear: a tint
-    assert all(f != viz.FIELD_COLORS["mantissa"].lower() for f in faces[6:])
+    assert faces[0] == viz.FIELD_COLOURS["sign"].lower()          # set sign bit
+    assert faces[2] == viz.FIELD_COLOURS["exponent"].lower()      # a set exp bit
+    assert faces[1] != viz.FIELD_COLOURS["exponent"].lower()      # clear: a tint
+    assert all(f != viz.FIELD_COLOURS["fraction"].lower() for f in faces[6:])
     assert "-1.0" in viz.bit_layout(code, "fp16").axes[0].get_title(loc="left")
 
 
@@ -63,7 +63,7 @@ def test_bit_layout_accepts_bit_strings_and_rejects_bad_codes():
     a = viz.bit_layout("0 01111 0000000000", "fp16").axes[0].get_title(loc="left")
     b = viz.bit_layout(0x3C00, "fp16").axes[0].get_title(loc="left")
     assert a == b
-    with pytest.raises(ValueError, match="code must be in"):
+    with pytest.raises(ValueError, match="code is an int from 0 to"):
         viz.bit_layout(1 << 16, "fp16")
     with pytest.raises(TypeError):
         viz.bit_layout(1.0, "fp16")

@@ -1,0 +1,10 @@
+"""The course's tools: lesson and workbook definitions, the generator, grading.
+
+- :mod:`tools.nbbuild`: clean notebooks from cells (the one notebook writer);
+- :mod:`tools.lessons`: the lesson notebooks' definitions;
+- :mod:`tools.workbooks`: the graded workbooks, each question declared once;
+- :mod:`tools.generate`: ``python -m tools.generate [--check]`` writes (or checks)
+  every generated file;
+- :mod:`tools.instructor`: the instructor's commands (``make release``, ...);
+- :mod:`tools.grading`: the grading engine.
+"""
