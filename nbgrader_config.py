@@ -5,13 +5,11 @@ uses this file; plain ``nbgrader ...`` commands in the repository root do too.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     IgnorePattern,
     LimitOutput,
     NbGraderPreprocessor,
@@ -19,6 +17,8 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+
+from tools.grading.execute import GradeInSandbox
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -65,50 +65,6 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]*"
 
 
-class CourseExecute(Execute):
-    """nbgrader's Execute, but a kernel that dies gives a graded result.
-
-    When a submission kills its kernel (``os._exit``, a segfault, running out of
-    memory) nbclient raises ``DeadKernelError`` and nbgrader would drop the whole
-    notebook. Here the cell that killed it gets an error output, the cells after it
-    get one saying they did not run, and grading goes on: answers checked before
-    the crash keep their points, the rest get 0.
-    """
-
-    def preprocess(self, nb, resources=None, km=None):
-        from nbclient.exceptions import DeadKernelError
-
-        self._course_dead = None
-        try:
-            return super().preprocess(nb, resources, km)
-        except DeadKernelError:
-            self._course_mark_dead(nb)
-            return nb, resources
-
-    def preprocess_cell(self, cell, resources, index):
-        from nbclient.exceptions import DeadKernelError
-
-        if self._course_dead is not None:
-            return cell, resources
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._course_dead = index
-            raise
-
-    def _course_mark_dead(self, nb):
-        start = self._course_dead if self._course_dead is not None else 0
-        for index, cell in enumerate(nb.cells):
-            if index < start or cell.cell_type != "code":
-                continue
-            text = ("The kernel died while this cell ran (os._exit, a crash or out "
-                    "of memory)." if index == start else
-                    "Not run: the kernel had died in an earlier cell.")
-            cell.outputs = [NotebookNode(
-                output_type="error", ename="DeadKernelError", evalue=text,
-                traceback=[f"DeadKernelError: {text}"])]
-
-
 class DropDuplicateMarks(NbGraderPreprocessor):
     """Remove the empty nbgrader metadata DeduplicateIds leaves on duplicated cells.
 
@@ -132,8 +88,11 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 
+# Grading runs the learner's code in an OS sandbox and judges the tests apart, on
+# the answers it exports as plain data (tools/grading/execute.py). Only an explicit
+# `--unsafe-no-sandbox` from the instructor switches the sandbox off.
 c.Autograde.autograde_preprocessors = [
-    CourseExecute,
+    GradeInSandbox,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,

@@ -28,6 +28,10 @@ from course_utils.mistakes import RULES
 __all__ = ["MISSING", "Verdict", "assess", "judge", "judge_function", "recorded"]
 
 
+class NotAnswered(AnswerFormatError):
+    """A part of a dict answer that is not there yet."""
+
+
 class _Missing:
     """The answer of a learner who left the question unanswered."""
 
@@ -62,9 +66,6 @@ class Verdict:
         """Whether the answer is right."""
         return self.outcome == "right"
 
-    def __bool__(self) -> bool:
-        return self.ok
-
 
 def recorded(clear: bool = True) -> list[Verdict]:
     """The verdicts given since the last call (the grader collects them)."""
@@ -88,7 +89,7 @@ def _part_form(q: dict, value: Any, part: Any) -> Any:
         raise AnswerFormatError(f"expected a dict, got {describe(value)}")
     found = [item for key, item in value.items() if _key_form(q, key) == part]
     if not found:
-        raise AnswerFormatError(f"no entry for {part!r} yet")
+        raise NotAnswered(f"no entry for {part!r} yet")
     return canonical(q["kind"], found[-1])
 
 
@@ -150,6 +151,8 @@ def judge(name: str, value: Any, expected: Any, *, part: Any = None,
         return _record(Verdict(name, part, "blank", "not answered yet"))
     try:
         got = _part_form(q, value, part)
+    except NotAnswered as error:
+        return _record(Verdict(name, part, "blank", str(error)))
     except AnswerFormatError as error:
         return _record(Verdict(name, part, "wrong", str(error)))
     right = canonical(q["kind"], expected)

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*")
     p.add_argument("--jobs", type=int, default=None, help="workers (default: cores)")
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run learners' code without the OS sandbox (recorded in "
+                        "every grade; only where the sandbox cannot be set up)")
     p = sub.add_parser("export", help="write the grades as CSV")
     p.add_argument("--to", type=pathlib.Path, default=None,
                    help="CSV file (default: grades.csv in the course root)")
@@ -54,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "collect":
         collect(root, args.folder, args.exchange, chosen)
     elif args.command == "grade":
-        outcomes = grade(root, chosen, jobs=args.jobs, timeout=args.timeout)
+        outcomes = grade(root, chosen, jobs=args.jobs, timeout=args.timeout,
+                         unsafe_no_sandbox=args.unsafe_no_sandbox)
         failed = [o for o in outcomes if o.status != "graded"]
         print(f"graded {len(outcomes) - len(failed)} submission(s); "
               f"{len(failed)} could not be graded (0 points, reason in the gradebook)")
