@@ -48,6 +48,10 @@ class GradeInSandbox(Execute):
         "Output a learner's cell may produce; the rest is dropped while the cell "
         "runs, so a flood cannot fill the grader's memory.")).tag(config=True)
 
+    max_export_bytes = Integer(8 << 20, help=(
+        "Answer data one export cell may send (tensors are capped at half of "
+        "this inside the sandbox).")).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
         info = resources.get("nbgrader", {})
@@ -55,13 +59,16 @@ class GradeInSandbox(Execute):
         program = copy.deepcopy(nb)
         session = self._session(resources) if km is None else None
         transport_path = session.transport_path if session else _TRANSPORT
-        for cell in program.cells:
+        self._export_cells = set()
+        for index, cell in enumerate(program.cells):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in exports:
+                self._export_cells.add(index)
                 cell.source = plan.export_cell(exports[grade_id], transport_path)
             elif grade_id == "self_check":
                 cell.source = ""
         self._output_bytes: dict[int, int] = {}
+        self._current: int | None = None
         note = ""
         try:
             super().preprocess(program, resources,
@@ -71,7 +78,8 @@ class GradeInSandbox(Execute):
         finally:
             if session is not None:
                 note = session.close() or note
-        judged = self._merge(nb, program, exports, note)
+        died = self._current if note else None
+        judged = self._merge(nb, program, exports, note, died)
         record = {"version": 1, "assignment": info.get("assignment"),
                   "student": info.get("student"), "sandboxed": bool(session),
                   "status": "graded", "reason": note, "cells": judge.as_json(judged)}
@@ -87,28 +95,35 @@ class GradeInSandbox(Execute):
         path = resources.get("metadata", {}).get("path") or "."
         return SandboxSession(pathlib.Path(path), timeout=self.timeout)
 
+    def preprocess_cell(self, cell, resources, index):
+        self._current = index  # the cell a dying kernel was running
+        return super().preprocess_cell(cell, resources, index)
+
     def output(self, outs, msg, display_id, cell_index):
         """Keep a cell's outputs under ``max_output_bytes``; drop the flood."""
         size = len(json.dumps(msg.get("content", {}), default=str))
         used = self._output_bytes.get(cell_index, 0) + size
         self._output_bytes[cell_index] = used
-        if used > self.max_output_bytes:
-            if used - size <= self.max_output_bytes:
+        cap = (self.max_export_bytes if cell_index in self._export_cells
+               else self.max_output_bytes)
+        if used > cap:
+            if used - size <= cap:
                 outs.append(NotebookNode(output_type="stream", name="stdout", text=(
-                    f"\n[output cut: more than {self.max_output_bytes >> 10} KiB]\n")))
+                    f"\n[output cut: more than {cap >> 10} KiB]\n")))
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-    def _merge(self, nb, program, exports, note) -> list[judge.Judged]:
+    def _merge(self, nb, program, exports, note, died) -> list[judge.Judged]:
         """Learner outputs back onto the notebook; test cells judged."""
         judged = []
-        for cell, ran in zip(nb.cells, program.cells, strict=True):
+        for index, (cell, ran) in enumerate(zip(nb.cells, program.cells,
+                                                strict=True)):
             if cell.cell_type != "code":
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             payloads = [o.data[transport.MIME] for o in ran.get("outputs", [])
                         if o.get("output_type") == "display_data"
-                        and transport.MIME in o.get("data", {})]
+                        and isinstance(o.get("data", {}).get(transport.MIME), dict)]
             if grade_id in exports:
                 why = _timeout_or(ran, note)
                 spec = exports[grade_id]
@@ -121,7 +136,10 @@ class GradeInSandbox(Execute):
                 cell.outputs = [o for o in ran.get("outputs", [])
                                 if transport.MIME not in o.get("data", {})]
                 cell.execution_count = ran.get("execution_count")
-                if cell.execution_count is None and note and cell.source.strip():
+                if index == died:
+                    cell.outputs.append(judge.error_output(
+                        "DeadKernelError", f"this cell stopped the notebook: {note}"))
+                elif cell.execution_count is None and note and cell.source.strip():
                     cell.outputs = [judge.error_output("NotRun", (
                         f"not run: {note}"))]
         return judged

@@ -28,7 +28,7 @@ __all__ = ["MIME", "RecordedFunction", "RecordedModule", "decode", "encode",
 #: The MIME type of the display message that carries a test's answers.
 MIME = "application/x-course-answers+json"
 #: At most this many bytes of tensor data per export (a flood is an error).
-MAX_BYTES = 16 << 20
+MAX_BYTES = 4 << 20
 _TYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
           "bfloat16", "float32", "float64")
 

@@ -144,7 +144,6 @@ ITEMS = [
         mistakes=("bits_wrong_width", "bits_reversed", "place_value_slip"),
         visible="""
         assert isinstance(uint8_bits, dict), "uint8_bits should be a dict"
-        assert {part} in uint8_bits, "uint8_bits[{part}] is missing"
         """),
     Written("encoding_steps", "**B5.** Show your steps for 100: which powers of "
             "two did you subtract, in which order?",
