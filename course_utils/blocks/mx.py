@@ -55,7 +55,8 @@ Edge cases, decided here (each one has a doctest below or a test in
 >>> bq = mx_quantize(x, block_size=4, scale_rounding="rceil")   # 7.5 / 6 -> 2
 >>> bq.scales, bq.dequantize()
 (tensor([[128]], dtype=torch.uint8), tensor([[8., 1., -0., 0.]]))
->>> special = torch.tensor([[0.0] * 4, [1.0, float("nan"), 0, 0], [float("inf"), 0, 0, 0]])
+>>> nan, inf = float("nan"), float("inf")
+>>> special = torch.tensor([[0.0] * 4, [1.0, nan, 0, 0], [inf, 0, 0, 0]])
 >>> mx_quantize(special, block_size=4).scales.flatten().tolist()
 [0, 255, 255]
 >>> mx_quantize(special, block_size=4, scale_rounding="rceil").scales.flatten().tolist()

@@ -23,7 +23,11 @@ Edge cases: an all-zero block has ``absmax = 0`` and codes 7 (the level 0.0), so
 it dequantizes to exactly 0 with or without double quantization (torchao computes
 0/0 and stores code 0, the level -1.0). A group whose absmax values all equal the
 mean gets ``factor = 1`` (torchao: inf, then NaN). The last group may hold fewer
-than 256 scales. NaN or inf in ``x`` is a ValueError.
+than 256 scales. NaN or inf in ``x`` is a ValueError. With double quantization a
+block whose absmax is far below the largest of its group (by more than about
+1/128 of the group's spread) can get ``absmax_hat <= 0``: it dequantizes to 0 or
+with flipped signs. That is the scheme (torchao does the same), not a bug; real
+weights have absmax values of one magnitude.
 
 >>> bq = nf4_quantize(torch.tensor([[0.5, -1.0, 0.25, 0.0] * 16]))
 >>> bq.codes[0, :4].tolist(), bq.scales.tolist()
