@@ -70,6 +70,8 @@ def block_amax(xb: Tensor) -> Tensor:
 
 
 def pow2_float32(k: Tensor) -> Tensor:
-    """Exact float32 ``2**k`` for integer ``k`` in [-149, 127]."""
-    return torch.ldexp(torch.ones(k.shape, dtype=torch.float64),
-                       k.to(torch.float64)).to(torch.float32)
+    """Exact float32 ``2**k`` for integer ``k`` in [-149, 127], built from its bits."""
+    k = k.to(torch.int32)
+    normal = (k + 127).clamp_(min=1) << 23                 # exponent field
+    subnormal = torch.ones_like(k) << (k + 149).clamp_(0, 22)
+    return torch.where(k >= -126, normal, subnormal).view(torch.float32)

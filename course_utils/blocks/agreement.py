@@ -81,7 +81,7 @@ def cases(elem: str = "fp4_e2m1", block_size: int = 32, seed: int = 0,
     (``specials``) NaN and +-inf.
 
     >>> sorted(cases(block_size=4, specials=False))[:3]
-    ['huge', 'normal', 'powers_of_two']
+    ['float32_max', 'huge', 'large']
     """
     g = torch.Generator().manual_seed(seed)
     n = block_size * 8
@@ -120,7 +120,7 @@ def nf4_cases(seed: int = 0) -> dict[str, Tensor]:
     case also holds all-zero blocks.
 
     >>> {k: tuple(v.shape) for k, v in nf4_cases().items()}["normal"]
-    (2, 16384)
+    (4, 16384)
     """
     row = 64 * 256
     out = {}

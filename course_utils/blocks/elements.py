@@ -151,35 +151,37 @@ def encode_elements(y: Tensor, elem: str | ElementFormat) -> Tensor:
     [64, 192, 127]
     """
     f = elem if isinstance(elem, ElementFormat) else element_format(elem)
-    if y.dtype != torch.float32:
-        raise TypeError(f"y must be float32, got {y.dtype}")
+    if not isinstance(y, Tensor) or y.dtype != torch.float32:
+        raise TypeError("y must be a float32 tensor")
+    out = torch.empty(y.shape, dtype=torch.uint8)
+    encode_into(y.clone(), f, out, torch.empty(y.shape, dtype=torch.bool))
+    return out
+
+
+def encode_into(y: Tensor, f: ElementFormat, out: Tensor, flag: Tensor) -> None:
+    """:func:`encode_elements` into ``out`` (uint8), overwriting ``y`` and the bool
+    scratch ``flag`` (both shaped like ``out``): no new tensor per call."""
     if f.is_int:
-        q = torch.round(y * float(1 << _INT8_FRACTION_BITS)).clamp_(-127, 127)
-        return q.to(torch.int8).view(torch.uint8)
+        y.mul_(float(1 << _INT8_FRACTION_BITS)).round_().clamp_(-127, 127)
+        out.view(torch.int8).copy_(y)
+        return
     if f.name in _FP8:
-        return y.clamp(-f.max, f.max).to(_FP8[f.name]).view(torch.uint8)
+        out.view(_FP8[f.name]).copy_(y.clamp_(-f.max, f.max))
+        return
     if f.name == "fp4_e2m1":
-        a = y.abs()
-        mag = torch.zeros(y.shape, dtype=torch.uint8)
+        torch.signbit(y, out=flag)
+        torch.mul(flag.view(torch.uint8), 8, out=out)       # the sign bit
+        y.abs_()
         for mid, tie_up in _FP4_MIDPOINTS:  # 7 midpoints, not the elements
-            mag += (a >= mid) if tie_up else (a > mid)
-        return mag | (torch.signbit(y).to(torch.uint8) << 3)
+            (torch.ge if tie_up else torch.gt)(y, mid, out=flag)
+            out.add_(flag.view(torch.uint8))
+        return
     carrier = element_format(_CARRIER[f.name])
     shift = 2.0 ** (carrier.emin - f.emin)
-    c8 = (y.clamp(-f.max, f.max) * shift).to(_FP8[carrier.name]).view(torch.uint8)
-    return (c8 & 0x7F) | ((c8 & 0x80) >> (8 - f.n_bits))
-
-
-def carrier_codes(codes: Tensor, elem: ElementFormat) -> tuple[Tensor, str, int]:
-    """fp6/fp4 codes as codes of the fp8 format holding them, and the exponent.
-
-    Lesson 6. ``decode(carrier) * 2**k`` equals the element's value, exactly.
-    """
-    carrier = element_format(_CARRIER[elem.name])
-    mag_mask = (1 << (elem.n_bits - 1)) - 1
-    sign = (codes >> (elem.n_bits - 1)) << 7
-    c8 = ((codes & mag_mask) << (carrier.man_bits - elem.man_bits)) | sign
-    return c8, carrier.name, elem.emin - carrier.emin
+    out.view(_FP8[carrier.name]).copy_(y.clamp_(-f.max, f.max).mul_(shift))
+    sign = flag.view(torch.uint8)
+    torch.bitwise_and(out, 0x80, out=sign)                  # carrier sign, bit 7
+    out.sub_(sign).add_(sign >> (8 - f.n_bits))             # to bit n_bits - 1
 
 
 def decode_elements(codes: Tensor, elem: str | ElementFormat) -> Tensor:
@@ -199,12 +201,34 @@ def decode_unscaled(codes: Tensor, f: ElementFormat) -> tuple[Tensor, int]:
     """Float32 ``v`` and exponent ``k`` with element value ``v * 2**k``."""
     if codes.dtype != torch.uint8:
         raise TypeError(f"codes must be uint8, got {codes.dtype}")
+    out = torch.empty(codes.shape, dtype=torch.float32)
+    return out, decode_into(codes, f, out, torch.empty_like(codes))
+
+
+def decode_into(codes: Tensor, f: ElementFormat, out: Tensor, scratch: Tensor) -> int:
+    """Write ``v`` (float32) into ``out`` and return ``k``: value = ``v * 2**k``.
+
+    ``scratch`` is a uint8 tensor shaped like ``codes`` that gets overwritten.
+    fp6 and fp4 codes become codes of their fp8 carrier with uint8 arithmetic:
+    ``c8 = c + 3 * (c & 0x20)`` (fp6: the sign moves from bit 5 to bit 7) and
+    ``c8 = 4 * c + 12 * (c & 8)`` (fp4: fraction and exponent move up 2 bits).
+    """
     if f.is_int:
-        return codes.view(torch.int8).to(torch.float32), -_INT8_FRACTION_BITS
+        out.copy_(codes.view(torch.int8))
+        return -_INT8_FRACTION_BITS
     if f.name in _FP8:
-        return codes.view(_FP8[f.name]).to(torch.float32), 0
-    c8, carrier, k = carrier_codes(codes, f)
-    return c8.view(_FP8[carrier]).to(torch.float32), k
+        out.copy_(codes.view(_FP8[f.name]))
+        return 0
+    carrier = element_format(_CARRIER[f.name])
+    sign_bit = 1 << (f.n_bits - 1)
+    if f.name == "fp4_e2m1":
+        torch.mul(codes, 4, out=scratch)
+        scratch.add_(codes & sign_bit, alpha=12)
+    else:
+        torch.bitwise_and(codes, sign_bit, out=scratch)
+        scratch.mul_(3).add_(codes)
+    out.copy_(scratch.view(_FP8[carrier.name]))
+    return f.emin - carrier.emin
 
 
 PACK_ORDERS = ("low_first", "high_first")

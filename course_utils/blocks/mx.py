@@ -79,9 +79,9 @@ from course_utils.blocks._checks import (
 from course_utils.blocks.container import BlockQuantized
 from course_utils.blocks.elements import (
     ElementFormat,
-    decode_unscaled,
+    decode_into,
     element_format,
-    encode_elements,
+    encode_into,
 )
 
 __all__ = ["SCALE_ROUNDINGS", "mx_dequantize", "mx_quantize", "shared_exponent"]
@@ -170,11 +170,13 @@ def mx_quantize(x: Tensor, elem: str = "fp4_e2m1", block_size: int = 32,
     e, is_nan = shared_exponent(block_amax(xb), f, rounding)
     inv_scale = pow2_float32(-e)                   # exact 2**-E
     codes = torch.empty(xb.shape, dtype=torch.uint8)
-    y = torch.empty(min(xb.numel(), max(block_size, CHUNK)), dtype=torch.float32)
+    size = min(xb.numel(), max(block_size, CHUNK))
+    y, flag = torch.empty(size), torch.empty(size, dtype=torch.bool)
     for rows in chunks(xb.shape[0], block_size):
-        yc = y[: (rows.stop - rows.start) * block_size].view(-1, block_size)
+        n = (rows.stop - rows.start) * block_size
+        yc = y[:n].view(-1, block_size)
         torch.mul(xb[rows], inv_scale[rows, None], out=yc)
-        codes[rows] = encode_elements(yc, f)
+        encode_into(yc, f, codes[rows], flag[:n].view(-1, block_size))
     if bool(is_nan.any()):
         codes.masked_fill_(is_nan[:, None], 0)
     scale_codes = torch.where(is_nan, E8M0_NAN, e + E8M0_BIAS).to(torch.uint8)
@@ -195,13 +197,22 @@ def mx_dequantize(bq: BlockQuantized) -> Tensor:
     tensor([[  0.,  -0.,  96.,   0.]])
     """
     f = element_format(bq.fmt)
-    unit, k = decode_unscaled(bq.codes.reshape(-1, bq.block_size), f)
+    bs = bq.block_size
+    codes = bq.codes.reshape(-1, bs)
     e = bq.scales.reshape(-1).to(torch.int32) - E8M0_BIAS
     is_nan = bq.scales.reshape(-1) == E8M0_NAN
-    if unit.numel() and int(e.max()) + k > 127:   # 2**(E + k) would overflow
-        unit.mul_(2.0**k)
+    x_hat = torch.empty(codes.shape, dtype=torch.float32)
+    scratch = torch.empty(min(codes.numel(), max(bs, CHUNK)), dtype=torch.uint8)
+    k = 0
+    for rows in chunks(codes.shape[0], bs):
+        s = scratch[: (rows.stop - rows.start) * bs].view(-1, bs)
+        k = decode_into(codes[rows], f, x_hat[rows], s)
+    if x_hat.numel() and int(e.max()) + k > 127:   # 2**(E + k) would overflow
+        x_hat.mul_(2.0**k)
         k = 0
     scale = pow2_float32(torch.where(is_nan, 0, e + k))
     scale = torch.where(is_nan, torch.nan, scale)
-    x_hat = unit.mul_(scale[:, None]).reshape(bq.shape)
+    for rows in chunks(codes.shape[0], bs):
+        x_hat[rows].mul_(scale[rows, None])
+    x_hat = x_hat.reshape(bq.shape)
     return x_hat if bq.dtype == torch.float32 else x_hat.to(bq.dtype)
