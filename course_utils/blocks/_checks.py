@@ -11,9 +11,12 @@ import torch
 from torch import Tensor
 
 INPUT_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-# Values per chunk: the kernels run a dozen whole-chunk ops per chunk and reuse
-# the chunk's scratch memory (a fresh 64 MiB tensor costs 5x a reused one here).
-CHUNK = 1 << 20
+# Values per chunk: the kernels run about twenty ops per chunk, into scratch
+# tensors reused from chunk to chunk. Chunks only bound the scratch memory (64 MiB
+# of float32), as in course_utils.quant: on this 2-core machine under load 7,
+# MXFP4 quantize + dequantize of 16M values took 3.3 s in 1M-value chunks and
+# 1.5 s in one chunk (many small ops wait on busy cores), so big chunks it is.
+CHUNK = 1 << 24
 
 
 def check_block_size(block_size: object, name: str = "block_size") -> int:
