@@ -4,6 +4,7 @@ Modules, one job each:
 
 - ``bits``: integer and floating-point encodings (fields, exact values, neighbours)
 - ``quant``: linear quantization kernels and bit packing
+- ``blocks``: block-scaled formats (MX, NVFP4, NF4), compared with torchao
 - ``layers``: an int8-weight linear layer and the swap of a model's linear layers
 - ``models``: loading models in a dtype, true memory footprint, output comparison
 - ``viz``: matplotlib figures

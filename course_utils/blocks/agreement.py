@@ -15,9 +15,9 @@ MX quirks of torchao 0.18 (CPU):
 - ``zero_scale_rceil``: same blocks under RCEIL: torchao multiplies by 1.
 - ``log2_rceil``: torchao computes ``ceil(log2(amax / max))`` with a float32
   ``log2``; where ``amax / max`` is a few float32 steps above a power of two
-  ``2**k`` (with ``|k| >= 2``), ``log2`` rounds to ``k`` and torchao picks
-  ``2**k`` instead of ``2**(k+1)``: one binade too small, its largest
-  elements saturate.
+  ``2**k`` (one step: for ``k <= -5`` or ``k >= 4``; the band widens with
+  ``|k|``), ``log2`` rounds to ``k`` and torchao picks ``2**k`` instead of
+  ``2**(k+1)``: one binade too small, so its largest elements saturate.
 - ``inf_floor``: blocks holding inf: torchao's FLOOR stores
   ``2**(128 - emax_elem)`` (code ``255 - emax_elem``) instead of NaN.
 - ``nan``: NaN blocks: both store scale 255; element codes are not compared.
