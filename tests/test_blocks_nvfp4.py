@@ -11,7 +11,7 @@ import torch
 from course_utils.blocks import nvfp4_quantize
 from course_utils.blocks.agreement import cases, compare_nvfp4
 from course_utils.blocks.nvfp4 import TENSOR_SCALE_MIN, nvfp4_tensor_scale
-from course_utils.blocks.reference import torchao_nvfp4_codes
+from course_utils.blocks.reference import torchao_mx, torchao_nvfp4_codes
 
 SCALES = (None, "amax")
 
@@ -104,6 +104,14 @@ def test_without_a_tensor_scale_large_blocks_saturate():
     assert nvfp4_quantize(x).dequantize()[0, 0].item() == 6 * 448.0
     bq = nvfp4_quantize(x, tensor_scale="amax")
     assert bq.dequantize()[0, 0].item() == 5000.0
+
+
+def test_tensor_scale_amax_is_torchaos_per_tensor_amax_to_scale():
+    ao = torchao_mx()
+    for name, x in cases("fp4_e2m1", 16, specials=False).items():
+        if x.abs().max() >= 2688 * 2.0**-121:
+            expected = ao.per_tensor_amax_to_scale(x.abs().max())
+            assert torch.equal(nvfp4_tensor_scale(x), expected), name
 
 
 def test_tensor_scale_amax_and_its_floor():

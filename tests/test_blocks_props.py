@@ -58,8 +58,11 @@ def test_mx_round_trip_and_grid(data, elem, mode):
     x = data.draw(blocks(32))
     bq = mx_quantize(x, elem, 32, mode)
     x_hat = bq.dequantize()
+    if not torch.isfinite(x_hat).all():     # RCEIL near float32's max: 2**128
+        assert mode == "rceil" and x.abs().max() > 2.0**127
+        return
     again = mx_quantize(x_hat, elem, 32, mode)
-    assert torch.equal(again.dequantize(), x_hat) or bool(x_hat.isinf().any())
+    assert torch.equal(again.dequantize(), x_hat)
     if mode == "floor":                          # FLOOR: codes and scales come back
         assert torch.equal(again.codes, bq.codes)
         assert torch.equal(again.scales, bq.scales)
@@ -74,8 +77,7 @@ def test_mx_round_trip_and_grid(data, elem, mode):
     grid = grid[torch.isfinite(grid) & (grid.abs() <= f.max)]
     scale = torch.ldexp(torch.ones(bq.scales.numel(), dtype=torch.float64),
                         bq.scales.reshape(-1).double() - 127).float()
-    finite = torch.isfinite(x_hat).all()
-    assert not finite or _on_grid(x_hat, grid, scale, 32)
+    assert _on_grid(x_hat, grid, scale, 32)
 
 
 @PROPS

@@ -62,9 +62,11 @@ def _ties(elem: str, block_size: int, rows: int, g: torch.Generator) -> Tensor:
 
 
 def _powers_of_two(elem: str, block_size: int) -> Tensor:
-    """Blocks whose amax is ``max * 2**k`` exactly or one float32 step off."""
+    """Blocks whose amax is ``2**k`` (FLOOR's boundaries) or ``max * 2**k``
+    (RCEIL's), exactly or one float32 step above or below."""
     f = element_format(elem)
-    base = (f.max * 2.0 ** torch.arange(-124, 124, dtype=torch.float64)).float()
+    k = 2.0 ** torch.arange(-124, 124, dtype=torch.float64)
+    base = torch.cat([k, f.max * k]).float()
     amax = torch.stack([base, torch.nextafter(base, torch.tensor(float("inf"))),
                         torch.nextafter(base, torch.tensor(0.0))], 1).reshape(-1, 1)
     fill = torch.linspace(-1, 1, block_size - 1).reshape(1, -1) * amax * 0.7

@@ -66,6 +66,7 @@ def torchao_mx() -> SimpleNamespace:
         raise ImportError(f"torchao is needed for this comparison: pip install "
                           f"{TORCHAO_PIN} (with -c constraints.txt)") from err
     return SimpleNamespace(MXTensor=mx.MXTensor, NVFP4Tensor=nv.NVFP4Tensor,
+                           per_tensor_amax_to_scale=nv.per_tensor_amax_to_scale,
                            ScaleCalculationMode=cfg.ScaleCalculationMode,
                            to_nf4=nf4.to_nf4, version=torchao.__version__)
 
