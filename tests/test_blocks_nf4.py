@@ -12,8 +12,8 @@ from course_utils.blocks.agreement import compare_nf4, nf4_cases
 from course_utils.blocks.nf4 import nf4_absmax, nf4_codes
 
 # The NF4 levels as published: Dettmers et al., "QLoRA: Efficient Finetuning of
-# Quantized LLMs" (NeurIPS 2023, arXiv:2305.14314), Appendix E, and bitsandbytes'
-# functional.py (get_4bit_type("nf4")), index = code.
+# Quantized LLMs" (NeurIPS 2023, arXiv:2305.14314), appendix "NormalFloat 4-bit
+# data type", and bitsandbytes' functional.py (get_4bit_type("nf4")), index = code.
 PUBLISHED_NF4 = [
     -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
     -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,

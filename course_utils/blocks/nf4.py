@@ -2,8 +2,8 @@
 
 Lesson 6: Block-scaled formats. NF4 (Dettmers et al., "QLoRA", 2023) stores each
 value as the index (0-15) of the nearest of 16 fixed levels in [-1, 1], spaced
-like the quantiles of a normal distribution (:data:`NF4_CODEBOOK`, the published
-values of the paper's appendix and of bitsandbytes' ``get_4bit_type("nf4")``),
+like the quantiles of a normal distribution (:data:`NF4_CODEBOOK`, the exact
+values the paper's appendix lists and bitsandbytes' ``get_4bit_type("nf4")``),
 after dividing a block of 64 values by its absmax:
 
 - ``y = x / absmax`` (float32 division, as torchao's ``NF4Tensor``);
@@ -52,7 +52,7 @@ from course_utils.blocks.container import BlockQuantized
 
 __all__ = ["NF4_CODEBOOK", "nf4_codes", "nf4_dequantize", "nf4_quantize"]
 
-#: The 16 NF4 levels, index = code (QLoRA appendix E; bitsandbytes functional.py).
+#: The 16 NF4 levels, index = code (QLoRA's appendix; bitsandbytes functional.py).
 NF4_CODEBOOK = (
     -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
     -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
