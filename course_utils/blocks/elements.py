@@ -48,6 +48,7 @@ __all__ = [
 #: The element formats MX accepts (NVFP4 is ``fp4_e2m1``; NF4 has its own codebook).
 ELEMENT_FORMATS = ("fp8_e4m3fn", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "int8")
 
+_FLOATS = tuple(e for e in ELEMENT_FORMATS if e != "int8")
 _FP8 = {"fp8_e4m3fn": torch.float8_e4m3fn, "fp8_e5m2": torch.float8_e5m2}
 _CARRIER = {"fp6_e2m3": "fp8_e4m3fn", "fp6_e3m2": "fp8_e5m2", "fp4_e2m1": "fp8_e4m3fn"}
 _INT8_FRACTION_BITS = 6  # MXINT8: value = q * 2**-6
@@ -102,11 +103,13 @@ def element_format(elem: str | object) -> ElementFormat:
         fmt = get_format(elem)
     except (TypeError, ValueError):
         fmt = None
-    if fmt is None or fmt.name not in ELEMENT_FORMATS:
+    # compared by value, through the public facade (course_utils.bits)
+    name = next((n for n in _FLOATS if fmt == get_format(n)), None)
+    if name is None:
         raise ValueError(f"unknown element format {elem!r}; expected one of "
                          f"{', '.join(ELEMENT_FORMATS)}")
     emax = math.frexp(fmt.max)[1] - 1
-    return ElementFormat(fmt.name, 1 + fmt.exp_bits + fmt.man_bits, fmt.max, emax,
+    return ElementFormat(name, 1 + fmt.exp_bits + fmt.man_bits, fmt.max, emax,
                          fmt.man_bits, fmt.emin)
 
 
@@ -125,7 +128,7 @@ def element_grid(elem: str | ElementFormat) -> Tensor:
         return codes.to(torch.int8).to(torch.float64) * 2.0**-_INT8_FRACTION_BITS
     from course_utils.bits import decode_tensor
 
-    return decode_tensor(codes, f.name)
+    return decode_tensor(codes, get_format(f.name))
 
 
 def _fp4_midpoints() -> list[tuple[float, bool]]:
