@@ -12,7 +12,7 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench bench-grading clean generate \
+.PHONY: help setup lab test lint bench bench-grading measure-blocks clean generate \
         release collect grade feedback export
 
 help:
@@ -54,6 +54,10 @@ bench: setup
 # Grading 30 submissions of every workbook takes 15-25 minutes: not in `make bench`.
 bench-grading: setup
 	$(BIN)/python bench/bench_grading.py
+
+# Lesson 6's numbers: torchao agreement counts and the MiniLM tables (~2 minutes).
+measure-blocks: setup
+	$(BIN)/python bench/measure_blocks.py
 
 # Instructors (see README): one command per step of a grading round.
 release: setup
