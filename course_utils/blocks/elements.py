@@ -32,7 +32,6 @@ six bits of a little-endian 24-bit word (torchao keeps fp6 unpacked, one per byt
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -65,7 +64,7 @@ class ElementFormat:
         emax: exponent of the largest power of two <= max (the OCP spec's
             ``emax_elem``: 8 for e4m3, 15 for e5m2, 2 for e2m3 and e2m1, 4 for e3m2,
             0 for int8).
-        man_bits: fraction bits (6 for int8: its step is ``2**-6``).
+        frac_bits: fraction bits (6 for int8: its step is ``2**-6``).
         emin: exponent of the smallest normal value (int8: -6 is its step).
 
     >>> f = element_format("fp4_e2m1")
@@ -77,7 +76,7 @@ class ElementFormat:
     n_bits: int
     max: float
     emax: int
-    man_bits: int
+    frac_bits: int
     emin: int
 
     @property
@@ -108,9 +107,8 @@ def element_format(elem: str | object) -> ElementFormat:
     if name is None:
         raise ValueError(f"unknown element format {elem!r}; expected one of "
                          f"{', '.join(ELEMENT_FORMATS)}")
-    emax = math.frexp(fmt.max)[1] - 1
-    return ElementFormat(name, 1 + fmt.exp_bits + fmt.man_bits, fmt.max, emax,
-                         fmt.man_bits, fmt.emin)
+    return ElementFormat(name, fmt.n_bits, fmt.max, fmt.emax, fmt.frac_bits,
+                         fmt.emin)
 
 
 def element_grid(elem: str | ElementFormat) -> Tensor:
