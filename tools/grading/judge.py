@@ -119,6 +119,11 @@ def _judge_cell(cell: NotebookNode, export: dict | None, kernel_note: str
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(cell.source, f"<{grade_id}>", "exec"), namespace)
         passed, output, message = True, None, ""
+    except NotImplementedError:  # a function still raising the stub's error
+        message = "not answered yet (replace `raise NotImplementedError()`)"
+        record = verdict_record(None, False, message, points)
+        record["outcome"] = "blank"
+        return Judged(grade_id, False, error_output("NotAnswered", message), record)
     except AssertionError as error:
         message = str(error) or "not right yet"
         passed, output = False, error_output("AssertionError", message)
