@@ -4,7 +4,10 @@ Instructors run nbgrader through ``tools/instructor.py`` (see the README), which
 uses this file; plain ``nbgrader ...`` commands in the repository root do too.
 """
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+import pathlib
+import sys
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -12,6 +15,7 @@ from nbgrader.preprocessors import (
     ClearOutput,
     DeduplicateIds,
     Execute,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     NbGraderPreprocessor,
@@ -19,6 +23,15 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+
+# The late policy lives in tools/report/ (installed with the course; when this file
+# is read from the repository root, that root also works without the install).
+_HERE = str(pathlib.Path(__file__).resolve().parent)  # noqa: F821 (set by traitlets)
+if pathlib.Path(_HERE, "tools", "report").is_dir() and _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from tools.report.late_feedback import LateNote  # noqa: E402
+from tools.report.late_policy import PerDayLatePenalty  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -131,6 +144,21 @@ c.Autograde.sanitize_preprocessors = [
     OverwriteCells,
     CheckCellMetadata,
 ]
+
+# Late submissions (nbgrader itself offers only "none" or "zero"): 10 % of the
+# score per started day after a 15-minute grace period, at most 50 %. nbgrader
+# applies it when autograding; feedback, export and report apply it again to the
+# current score, so answers graded by hand later are penalised alike.
+c.AssignLatePenalties.plugin_class = PerDayLatePenalty
+c.PerDayLatePenalty.percent_per_day = 10.0
+c.PerDayLatePenalty.max_percent = 50.0
+c.PerDayLatePenalty.grace_minutes = 15.0
+# Due dates, written into the gradebook by `make grade` (times are UTC), e.g.
+# c.DueDates.dates = {"01_data_types": "2026-03-02 23:59:00 UTC"}
+c.DueDates.dates = {}
+
+# Feedback: a note at the top says the due date, the days late and the penalty.
+c.GenerateFeedback.preprocessors = [LateNote, GetGrades, CSSHTMLHeaderPreprocessor]
 
 c.Autograde.autograde_preprocessors = [
     CourseExecute,
