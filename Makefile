@@ -12,8 +12,8 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench bench-grading clean \
-        release collect grade feedback export workbooks
+.PHONY: help setup lab test lint bench bench-grading bench-report clean \
+        release collect grade feedback export report workbooks
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench  set up if needed, print the speed ratios of bench/"
 	@echo "make setup  only set up (.venv with the CPU build of torch)"
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
+	@echo "             make export LMS=canvas|moodle [MAP=lms_students.csv] | report"
 
 setup: $(STAMP)
 
@@ -54,6 +55,10 @@ bench: setup
 bench-grading: setup
 	$(BIN)/python bench/bench_grading.py
 
+# The item-analysis report on a synthetic class of 300 x 3 workbooks.
+bench-report: setup
+	$(BIN)/python bench/bench_report.py
+
 # Instructors (see README): one command per step of a grading round.
 release: setup
 	$(BIN)/python tools/instructor.py release
@@ -67,8 +72,15 @@ grade: setup
 feedback: setup
 	$(BIN)/python tools/instructor.py feedback
 
+# grades.csv; with LMS=canvas or LMS=moodle, grades_<lms>.csv in that LMS's import
+# layout, keyed by the student mapping MAP (default lms_students.csv).
 export: setup
-	$(BIN)/python tools/instructor.py export
+	$(BIN)/python tools/instructor.py export $(if $(LMS),--lms $(LMS)) \
+	  $(if $(MAP),--map $(MAP))
+
+# After grading: reports/item_analysis.html and .csv (what the class got wrong).
+report: setup
+	$(BIN)/python tools/instructor.py report
 
 # Regenerate source/ from tools/workbooks/ and release/ from source/.
 workbooks: setup
@@ -77,4 +89,4 @@ workbooks: setup
 
 clean:
 	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \
-	  gradebook.db grades.csv .pytest_cache
+	  gradebook.db grades.csv grades_canvas.csv grades_moodle.csv reports .pytest_cache

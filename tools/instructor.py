@@ -6,6 +6,8 @@
     python tools/instructor.py grade                # autograde all, on all cores
     python tools/instructor.py feedback             # feedback/<student>/<a>/*.html
     python tools/instructor.py export               # grades.csv
+    python tools/instructor.py export --lms canvas  # grades_canvas.csv (or moodle)
+    python tools/instructor.py report               # reports/item_analysis.*
 
 ``grade`` needs nothing but the repository and ``submitted/``: it fills nbgrader's
 gradebook (``gradebook.db``) with the assignments from ``source/`` and the
@@ -40,6 +42,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# run as a script, the repository root is not on sys.path: tools.report needs it
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 # nbgrader runs the `alembic` command when it creates a gradebook: find the venv's
 _BIN = os.path.dirname(sys.executable)
 if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
@@ -142,9 +147,12 @@ def prepare_gradebook(root: pathlib.Path, assignments: list[str],
             if not result["success"]:
                 sys.stderr.write(result.get("log", "") + result.get("error", ""))
                 raise SystemExit(f"could not add {name} to the gradebook")
+    from tools.report.late_policy import apply_due_dates
+
     with _gradebook(root) as gb:
         for student in sorted(set(students)):
             gb.update_or_create_student(student)
+        apply_due_dates(gb, _config(root))
 
 
 # ------------------------------------------------------------------------ collect
@@ -536,8 +544,18 @@ EXPORT_COLUMNS = [
 ]
 
 
+def refresh_penalties(root: pathlib.Path) -> int:
+    """Apply the late policy again to the current scores (after manual grading)."""
+    from tools.report.late_policy import configured_plugin
+    from tools.report.late_policy import refresh_penalties as refresh
+
+    with _gradebook(root) as gb:
+        return refresh(gb, configured_plugin(_config(root)))
+
+
 def export(root: pathlib.Path, to: pathlib.Path) -> int:
     """Write one CSV row per student and assignment (0 when not submitted)."""
+    refresh_penalties(root)
     status_path = root / "autograded" / STATUS_FILE
     status = json.loads(status_path.read_text()) if status_path.exists() else {}
     rows = []
@@ -567,6 +585,40 @@ def export(root: pathlib.Path, to: pathlib.Path) -> int:
     return len(rows)
 
 
+def export_lms(root: pathlib.Path, lms: str, mapping: pathlib.Path,
+               to: pathlib.Path, assignment_map: pathlib.Path | None = None) -> int:
+    """Write the grades in Canvas's or Moodle's import layout (see tools.report.lms).
+
+    Raises SystemExit naming the students missing from ``mapping``; nothing is
+    written then.
+    """
+    from tools.report.build import student_rows
+    from tools.report.lms import MappingError, write_lms
+
+    try:
+        count = write_lms(student_rows(root, _config(root)), lms, mapping, to,
+                          assignment_map)
+    except MappingError as error:
+        raise SystemExit(f"export --lms {lms}: {error}") from None
+    print(f"wrote {count} students to {to} ({lms} import layout)")
+    return count
+
+
+def report(root: pathlib.Path, out: pathlib.Path, catalogue: pathlib.Path | None,
+           include_students: bool) -> dict[str, pathlib.Path]:
+    """Write the item-analysis report (tools.report.build)."""
+    from tools.report.build import build_report
+    from tools.report.verdicts import VerdictsError
+
+    try:
+        paths = build_report(root, out, _config(root), catalogue, include_students)
+    except VerdictsError as error:
+        raise SystemExit(f"report: {error}") from None
+    for path in paths.values():
+        print(f"wrote {path}")
+    return paths
+
+
 # ---------------------------------------------------------------------------- CLI
 
 
@@ -590,7 +642,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell")
     p = sub.add_parser("export", help="write the grades as CSV")
     p.add_argument("--to", type=pathlib.Path, default=None,
-                   help="CSV file (default: grades.csv in the course root)")
+                   help="CSV file (default: grades.csv, or grades_<lms>.csv)")
+    p.add_argument("--lms", choices=["canvas", "moodle"], default=None,
+                   help="write the LMS's grade-import layout instead")
+    p.add_argument("--map", type=pathlib.Path, default=None,
+                   help="student mapping CSV for --lms (default: lms_students.csv)")
+    p.add_argument("--assignments", type=pathlib.Path, default=None,
+                   dest="assignment_map",
+                   help="optional CSV assignment,lms_column naming the columns")
+    p = sub.add_parser("report", help="write reports/item_analysis.html and .csv")
+    p.add_argument("--out", type=pathlib.Path, default=None,
+                   help="folder (default: reports/ in the course root)")
+    p.add_argument("--catalogue", type=pathlib.Path, default=None,
+                   help="catalogue of mistakes (JSON; default: the built-in one)")
+    p.add_argument("--without-students", action="store_true",
+                   help="leave out the per-student section (a report to share)")
     p = sub.add_parser("_worker")
     p.add_argument("--overrides", default="{}")
     args = parser.parse_args(argv)
@@ -615,8 +681,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(failed)} could not be graded (0 points, reason in the gradebook)")
     elif args.command == "feedback":
         feedback(root, chosen)
+    elif args.command == "export" and args.lms:
+        export_lms(root, args.lms, args.map or root / "lms_students.csv",
+                   args.to or root / f"grades_{args.lms}.csv", args.assignment_map)
     elif args.command == "export":
         export(root, args.to or root / "grades.csv")
+    elif args.command == "report":
+        report(root, args.out or root / "reports", args.catalogue,
+               not args.without_students)
     return 0
 
 
