@@ -14,9 +14,15 @@ from __future__ import annotations
 import datetime as dt
 
 import nbformat
-from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 
-from tools.report.late_policy import counted_days, describe, penalty_for, seconds_late
+from tools.report.late_policy import (
+    configured_plugin,
+    counted_days,
+    describe,
+    penalty_for,
+    seconds_late,
+)
 
 NOTE_ID = "late-submission-note"
 
@@ -74,9 +80,7 @@ class LateNote(NbGraderPreprocessor):
         from nbgrader.api import Gradebook
 
         info = resources["nbgrader"]
-        owner = AssignLatePenalties(parent=self)
-        owner.init_plugin()
-        plugin = owner.plugin_inst
+        plugin = configured_plugin(parent=self)
         with Gradebook(info["db_url"]) as gb:
             sub = gb.find_submission(info["assignment"], info["student"])
             notebook = gb.find_submission_notebook(

@@ -126,13 +126,29 @@ class DueDates(Configurable):
     ).tag(config=True)
 
 
-def configured_plugin(config) -> LateSubmissionPlugin:
-    """The late-submission plugin ``config`` sets (nbgrader's default if none)."""
-    from nbgrader.preprocessors import AssignLatePenalties
+def configured_plugin(config=None, parent=None) -> LateSubmissionPlugin:
+    """The plugin ``c.AssignLatePenalties.plugin_class`` names, configured.
 
-    owner = AssignLatePenalties(config=config)
-    owner.init_plugin()
-    return owner.plugin_inst
+    Args:
+        config: an nbgrader config; or
+        parent: a configurable whose config to use (a preprocessor).
+
+    >>> from traitlets.config import Config
+    >>> c = Config()
+    >>> c.AssignLatePenalties.plugin_class = PerDayLatePenalty
+    >>> c.PerDayLatePenalty.max_percent = 30.0
+    >>> configured_plugin(c).max_percent
+    30.0
+    """
+    from traitlets.utils.importstring import import_item
+
+    config = config if config is not None else parent.config
+    cls = config.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin)
+    cls = import_item(cls) if isinstance(cls, str) else cls
+    if not (isinstance(cls, type) and issubclass(cls, LateSubmissionPlugin)):
+        raise TypeError("c.AssignLatePenalties.plugin_class should be a "
+                        f"LateSubmissionPlugin subclass, got {cls!r}")
+    return cls(parent=parent) if parent is not None else cls(config=config)
 
 
 def counted_days(plugin: LateSubmissionPlugin, seconds_late: float) -> int:

@@ -15,6 +15,7 @@ import json
 import math
 import pathlib
 import random
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,7 @@ def write_class(root: pathlib.Path, students: list[StudentSpec],
     penalties are applied as grading would. Returns the gradebook's path.
     """
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -113,8 +115,11 @@ def write_class(root: pathlib.Path, students: list[StudentSpec],
         for s in students:
             gb.add_student(s.id, first_name=s.first_name, last_name=s.last_name,
                            email=s.email)
-        for sub in submissions:
-            gb.add_submission(sub.assignment, sub.student, timestamp=sub.timestamp)
+        with warnings.catch_warnings():  # nbgrader's own add_submission warns
+            warnings.simplefilter("ignore", SAWarning)
+            for sub in submissions:
+                gb.add_submission(sub.assignment, sub.student,
+                                  timestamp=sub.timestamp)
         _fill_grades(gb, specs, {(s.student, s.assignment): s for s in submissions})
         if plugin is not None:
             from tools.report.late_policy import refresh_penalties
