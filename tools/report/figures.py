@@ -32,14 +32,15 @@ FINE = OKABE_ITO["blue"]
 def scatter(assignment: str, questions: list[Question]) -> Figure:
     """Facility (x) against item-rest correlation (y), one labelled dot a question."""
     shown = [q for q in questions if not math.isnan(q.item_rest)]
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.8))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.93)
     ax = fig.add_subplot()
     ax.axhline(LOW_DISCRIMINATION, color=OKABE_ITO["black"], lw=0.8, ls="--")
     ax.axvline(LOW_FACILITY, color=OKABE_ITO["black"], lw=0.8, ls=":")
     ax.axhspan(-1.05, LOW_DISCRIMINATION, color=OKABE_ITO["yellow"], alpha=0.15, lw=0)
+    ax.scatter([q.facility for q in shown], [q.item_rest for q in shown], s=28,
+               color=[FLAGGED if q.flags else FINE for q in shown], zorder=3)
     for q in shown:
-        colour = FLAGGED if q.flags else FINE
-        ax.scatter(q.facility, q.item_rest, s=28, color=colour, zorder=3)
         ax.annotate(q.question, (q.facility, q.item_rest), fontsize=7,
                     xytext=(4, 3), textcoords="offset points")
     ax.set_xlim(-0.02, 1.08)
@@ -57,7 +58,8 @@ def scatter(assignment: str, questions: list[Question]) -> Figure:
 
 def histogram(assignment: str, totals: list[float], max_score: float) -> Figure:
     """The distribution of raw totals of the graded submissions."""
-    fig = Figure(figsize=(7.5, 3.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 3.2))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.9)
     ax = fig.add_subplot()
     top = max(max_score, max(totals, default=0.0), 1.0)
     bins = np.linspace(0, top, int(min(25, math.ceil(top))) + 1)
@@ -78,8 +80,11 @@ def histogram(assignment: str, totals: list[float], max_score: float) -> Figure:
 def outcome_bars(assignment: str, outcomes: list[Outcomes]) -> Figure:
     """One bar a question: shares of right, each catalogued mistake, other wrong,
     blank and ungradable answers (all parts together)."""
-    fig = Figure(figsize=(7.5, 1.4 + 0.32 * max(1, len(outcomes))),
-                 layout="constrained")
+    height = 1.6 + 0.32 * max(1, len(outcomes))
+    longest = max((len(o.question) for o in outcomes), default=4)
+    fig = Figure(figsize=(7.5, height))
+    fig.subplots_adjust(left=min(0.45, 0.04 + 0.0115 * longest), right=0.97,
+                        bottom=1.05 / height, top=1 - 0.35 / height)
     ax = fig.add_subplot()
     for row, out in enumerate(outcomes):
         segments = [("right", out.right, RIGHT, "")]
@@ -107,7 +112,7 @@ def outcome_bars(assignment: str, outcomes: list[Outcomes]) -> Figure:
         (RIGHT, "right"), (MISTAKES[0], "catalogued mistake (labelled)"),
         (UNCATALOGUED, "wrong, not catalogued"), (BLANK, "blank"),
         (ERROR, "could not be graded"))]
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=7,
+    fig.legend(handles=handles, loc="lower center", ncols=5, fontsize=7,
                frameon=False)
     ax.set_title(f"{assignment}: what the answers were", fontsize=10)
     return fig

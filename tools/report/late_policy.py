@@ -211,25 +211,37 @@ def refresh_penalties(gradebook, plugin: LateSubmissionPlugin) -> int:
     the score, ``None`` when on time), so manual grades entered after
     autograding are penalised too. Returns how many penalties changed.
     """
-    from nbgrader.api import Assignment, SubmittedAssignment, SubmittedNotebook
+    from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import func
 
-    rows = (gradebook.db.query(SubmittedNotebook, SubmittedAssignment.timestamp,
+    # nbgrader's notebook score (the sum of its grades' scores) in one grouped
+    # scan: its per-notebook subquery rescans the grade table for every notebook
+    scores = dict(gradebook.db.query(Grade.notebook_id, func.sum(Grade.score))
+                  .group_by(Grade.notebook_id).all())
+    rows = (gradebook.db.query(SubmittedNotebook.id,
+                               SubmittedNotebook.late_submission_penalty,
+                               SubmittedAssignment.timestamp,
                                SubmittedAssignment.extension, Assignment.duedate,
                                SubmittedAssignment.student_id)
             .join(SubmittedAssignment,
                   SubmittedNotebook.assignment_id == SubmittedAssignment.id)
             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
             .all())
-    changed = 0
-    for notebook, timestamp, extension, duedate, student in rows:
+    changes = {}
+    for notebook, old, timestamp, extension, duedate, student in rows:
         late = seconds_late(timestamp, duedate, extension)
-        penalty = penalty_for(plugin, student, notebook.score, late)
-        if notebook.late_submission_penalty != penalty:
-            notebook.late_submission_penalty = penalty
-            changed += 1
-    if changed:
+        penalty = penalty_for(plugin, student, float(scores.get(notebook) or 0.0),
+                              late)
+        if old != penalty:
+            changes[notebook] = penalty
+    for notebook, penalty in changes.items():
+        (gradebook.db.query(SubmittedNotebook)
+         .filter(SubmittedNotebook.id == notebook)
+         .update({SubmittedNotebook.late_submission_penalty: penalty},
+                 synchronize_session=False))
+    if changes:
         gradebook.db.commit()
-    return changed
+    return len(changes)
 
 
 def apply_due_dates(gradebook, config) -> dict[str, str]:

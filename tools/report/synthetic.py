@@ -92,7 +92,6 @@ def write_class(root: pathlib.Path, students: list[StudentSpec],
     penalties are applied as grading would. Returns the gradebook's path.
     """
     from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
 
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -115,11 +114,7 @@ def write_class(root: pathlib.Path, students: list[StudentSpec],
         for s in students:
             gb.add_student(s.id, first_name=s.first_name, last_name=s.last_name,
                            email=s.email)
-        with warnings.catch_warnings():  # nbgrader's own add_submission warns
-            warnings.simplefilter("ignore", SAWarning)
-            for sub in submissions:
-                gb.add_submission(sub.assignment, sub.student,
-                                  timestamp=sub.timestamp)
+        _add_submissions(gb, submissions)
         _fill_grades(gb, specs, {(s.student, s.assignment): s for s in submissions})
         if plugin is not None:
             from tools.report.late_policy import refresh_penalties
@@ -136,6 +131,30 @@ def write_class(root: pathlib.Path, students: list[StudentSpec],
     (root / "autograded" / "grading_status.json").write_text(
         json.dumps(status, indent=1, sort_keys=True) + "\n")
     return db
+
+
+def _add_submissions(gb, submissions: list[SubmissionSpec]) -> None:
+    """What nbgrader's ``Gradebook.add_submission`` builds, in one commit."""
+    from nbgrader import utils
+    from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy.exc import SAWarning
+
+    assignments = {a.name: a for a in gb.assignments}
+    students = {s.id: s for s in gb.students}
+    with warnings.catch_warnings(), gb.db.no_autoflush:
+        warnings.simplefilter("ignore", SAWarning)
+        for sub in submissions:
+            made = SubmittedAssignment(assignment=assignments[sub.assignment],
+                                       student=students[sub.student],
+                                       timestamp=utils.parse_utc(sub.timestamp))
+            for notebook in made.assignment.notebooks:
+                nb = SubmittedNotebook(notebook=notebook, assignment=made)
+                for cell in notebook.grade_cells:
+                    Grade(cell_id=cell.id, notebook=nb)
+                for cell in notebook.solution_cells:
+                    Comment(cell_id=cell.id, notebook=nb)
+            gb.db.add(made)
+    gb.db.commit()
 
 
 def _fill_grades(gb, specs: dict[str, AssignmentSpec], subs: dict) -> None:
