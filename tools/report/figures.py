@@ -30,7 +30,13 @@ FINE = OKABE_ITO["blue"]
 
 
 def scatter(assignment: str, questions: list[Question]) -> Figure:
-    """Facility (x) against item-rest correlation (y), one labelled dot a question."""
+    """Facility (x) against item-rest correlation (y), one labelled dot a question.
+
+    >>> q = Question("a1", "uint8_bits", ["test_uint8_bits_2"], 1.0, False, n=9,
+    ...              facility=0.6, item_rest=0.4)
+    >>> "uint8_bits" in [t.get_text() for t in scatter("a1", [q]).axes[0].texts]
+    True
+    """
     shown = [q for q in questions if not math.isnan(q.item_rest)]
     fig = Figure(figsize=(7.5, 4.8))
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.93)

@@ -86,6 +86,14 @@ def read_gradebook(db: pathlib.Path | str, course_id: str) -> Gradebook:
     Raises:
         ValueError: no such file, or an assignment with two notebooks that use
             the same grade id (verdicts name cells by grade id alone).
+
+    >>> import tempfile
+    >>> from tools.report import synthetic as sy
+    >>> db = sy.write_class(pathlib.Path(tempfile.mkdtemp()), [sy.StudentSpec("s1")],
+    ...     [sy.AssignmentSpec("a", [sy.CellSpec("test_q", 2.0, "q")])],
+    ...     [sy.SubmissionSpec("s1", "a", answers={"test_q": sy.Answer("right", 1)})])
+    >>> read_gradebook(db, sy.COURSE_ID).submissions[("s1", "a")].scores
+    {'test_q': 2.0}
     """
     from nbgrader.api import Gradebook as NbGradebook
 

@@ -83,7 +83,14 @@ def _read_csv(path: pathlib.Path, what: str) -> tuple[list[str], list[dict]]:
 
 
 def read_mapping(path: pathlib.Path) -> dict[str, Person]:
-    """Read the student mapping: nbgrader student id -> :class:`Person`."""
+    """Read the student mapping: nbgrader student id -> :class:`Person`.
+
+    >>> import tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lms_students.csv"
+    >>> _ = path.write_text("student_id,email\\nalice,alice@example.edu\\n")
+    >>> read_mapping(path)["alice"].email
+    'alice@example.edu'
+    """
     header, rows = _read_csv(path, "student mapping")
     if "student_id" not in header:
         raise MappingError(f"{path}: the header needs a student_id column; columns "
@@ -159,7 +166,17 @@ def _feedback(row: StudentRow) -> str:
 
 def lms_table(rows: list[StudentRow], people: dict[str, Person], lms: str,
               columns: dict[str, str], mapping: pathlib.Path) -> list[list[str]]:
-    """The rows of the LMS file, header first (raises MappingError)."""
+    """The rows of the LMS file, header first (raises MappingError).
+
+    >>> row = StudentRow("s1", "Ada Abara", "a1", "graded", "", 8.0, 10.0, 0, 1,
+    ...                  0.8, 7.2)
+    >>> for line in lms_table([row], {"s1": Person("s1", "Abara, Ada", "42")},
+    ...                       "canvas", {"a1": "Workbook 1"}, pathlib.Path("m.csv")):
+    ...     print(line)
+    ['Student', 'ID', 'SIS User ID', 'SIS Login ID', 'Section', 'Workbook 1']
+    ['Points Possible', '', '', '', '', '10.00']
+    ['Abara, Ada', '42', '', '', '', '7.20']
+    """
     if lms not in LMS:
         raise ValueError(f"unknown LMS {lms!r}; expected one of {', '.join(LMS)}")
     students = sorted({r.student for r in rows})
