@@ -26,7 +26,7 @@ from nbgrader.preprocessors import (
 
 # The late policy lives in tools/report/ (installed with the course; when this file
 # is read from the repository root, that root also works without the install).
-_HERE = str(pathlib.Path(__file__).resolve().parent)  # noqa: F821 (set by traitlets)
+_HERE = str(pathlib.Path(__file__).resolve().parent)  # __file__: set by traitlets
 if pathlib.Path(_HERE, "tools", "report").is_dir() and _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 

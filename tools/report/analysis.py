@@ -244,14 +244,14 @@ def flags(q: Question) -> list[str]:
     """The "look at this question" sentences for a question (none if it is fine).
 
     >>> flags(Question("a", "q", ["q"], 1.0, False, n=30, facility=0.2,
-    ...                item_rest=0.5, upper_lower=0.4))[0][:33]
-    'facility 0.20 (below 0.30): fewer'
+    ...                item_rest=0.5, upper_lower=0.4))[0][:54]
+    'facility 0.20 (below 0.30): the 30 learners earned 20%'
     """
     found = []
     if not math.isnan(q.facility) and q.facility < LOW_FACILITY:
         found.append(
-            f"facility {q.facility:.2f} (below {LOW_FACILITY:.2f}): fewer than a "
-            f"third of the marks were earned by {q.n} learners; check that the "
+            f"facility {q.facility:.2f} (below {LOW_FACILITY:.2f}): the {q.n} "
+            f"learners earned {q.facility:.0%} of its marks; check that the "
             "question is clear, was taught first, and that its tests accept every "
             "right form of the answer.")
     if not math.isnan(q.item_rest) and q.item_rest < LOW_DISCRIMINATION:

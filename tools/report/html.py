@@ -64,7 +64,7 @@ def _guide() -> str:
 <h2 id="guide">How to read this</h2>
 <ul>
 <li><b>facility</b>: the mean score on the question over its points (1 = everyone
-got it). Flagged below {LOW_FACILITY:.2f}: fewer than a third of the marks earned.</li>
+got it). Flagged below {LOW_FACILITY:.2f}: less than 30 % of the marks earned.</li>
 <li><b>item-rest r</b>: the correlation of the question's score with the rest of
 the assignment (its total minus this question; for a one-point question, the
 point-biserial correlation). Flagged below {LOW_DISCRIMINATION:.2f}, the floor of

@@ -255,9 +255,33 @@ def course_layout(repo: pathlib.Path = REPO) -> list[AssignmentSpec]:
     return layout
 
 
+#: Canonical answers of some workbook questions: right, by mistake, other wrong.
+KNOWN: dict[str, tuple[Any, dict[str, Any], list[Any]]] = {
+    "uint8_range": ([0, 255], {"off_by_one_max": [0, 256]}, [[1, 255], [0, 127]]),
+    "int8_range": ([-128, 127], {"symmetric_range": [-127, 127],
+                                 "unsigned_range": [0, 255]},
+                   [[-128, 128], [-256, 255], [-127, 128]]),
+    "value_unsigned": (213, {"read_signed": -43}, [171, 212, 85]),
+    "value_signed": (-43, {"read_unsigned": 213, "sign_magnitude": -85},
+                     [-42, 43, -213]),
+    "range_field": ("exponent", {"swapped_fields": "fraction"}, ["sign"]),
+    "precision_field": ("fraction", {"swapped_fields": "exponent"}, ["sign"]),
+    "better_scheme": ("symmetric", {"picked_larger_error": "asymmetric"},
+                      ["per_tensor"]),
+}
+FIELDS = {"fp32": (8, 23), "fp16": (5, 10), "bf16": (8, 7)}
+
+
 def _answers(question: str, part: str | None, mistakes: list[str],
              rng: random.Random) -> tuple[Any, dict[str, Any], list[Any]]:
     """(right answer, mistake -> wrong answer, uncatalogued wrong answers)."""
+    if question in KNOWN:
+        right, wrong, others = KNOWN[question]
+        return right, {m: wrong.get(m, f"{m}!") for m in mistakes}, others
+    if question == "float_fields" and part in FIELDS:
+        e, f = FIELDS[part]
+        return [e, f], {"sign_counted": [e + 1, f], "swapped_fields": [f, e]}, [
+            [e, f + 1], [e - 1, f], [8, 8]]
     if question == "uint8_bits" and part and part.isdigit():
         k = int(part)
         right = format(k, "08b")
@@ -284,7 +308,7 @@ def random_class(root: pathlib.Path, n_students: int = 300, seed: int = 0,
     students = [StudentSpec(f"s{i:04d}", rng.choice(FIRST), rng.choice(LAST),
                             f"s{i:04d}@example.edu") for i in range(n_students)]
     ability = {s.id: rng.gauss(0, 1) for s in students}
-    difficulty = {c.grade_id: (rng.uniform(-2.2, 1.2), rng.uniform(0.2, 2.2))
+    difficulty = {c.grade_id: (rng.uniform(-2.6, 0.9), rng.uniform(0.2, 2.2))
                   for a in layout for c in a.cells}
     subs, counts = [], {"submissions": 0, "late": 0, "not_submitted": 0, "errors": 0}
     for a in layout:
@@ -331,12 +355,20 @@ def _random_answer(cell: CellSpec, p: float, mistakes: dict[str, str],
     if draw < 0.003:
         return Answer("error")
     if draw < p:
-        return Answer("right", right, str(right))
+        return Answer("right", right, _text(right))
     if rng.random() < 0.3:
         return Answer("blank")
     if catalogued and rng.random() < 0.65:
         names = sorted(catalogued)
         mistake = rng.choices(names, weights=range(len(names), 0, -1))[0]
-        return Answer("wrong", catalogued[mistake], str(catalogued[mistake]), mistake)
+        answer = catalogued[mistake]
+        return Answer("wrong", answer, _text(answer), mistake)
     wrong = rng.choices(others, weights=[1 / (i + 1) for i in range(len(others))])[0]
-    return Answer("wrong", wrong, str(wrong))
+    return Answer("wrong", wrong, _text(wrong))
+
+
+def _text(answer: Any) -> str:
+    """A short display string: (0, 255) for a pair, the value otherwise."""
+    if isinstance(answer, list):
+        return "(" + ", ".join(str(a) for a in answer) + ")"
+    return str(answer)
