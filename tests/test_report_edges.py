@@ -102,3 +102,13 @@ def test_a_malformed_verdicts_file_stops_the_report_naming_it(tmp_path):
                        r"cells\['test_q1'\]: outcome should be one of"):
         build_report(root)
     assert not (root / "reports").exists()
+
+
+def test_a_class_with_no_submissions_gives_an_empty_report(tmp_path):
+    root = rc.course(tmp_path)
+    write_class(root, [StudentSpec("w1")], [AssignmentSpec(A, CELLS)], [])
+    with open(build_report(root)["csv"], newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["n"] for r in rows if r["section"] == "question"} == {"0"}
+    assert [r["status"] for r in rows if r["section"] == "student"] == [
+        "not submitted"]

@@ -184,3 +184,23 @@ def test_report_rows_show_late_days_and_penalty(graded):
     assert rows == {"ontime": (0, 0.0, 3.0), "grace": (0, 0.0, 3.0),
                     "twodays": (2, pytest.approx(0.6), pytest.approx(2.4)),
                     "weeklate": (8, pytest.approx(1.5), pytest.approx(1.5))}
+
+
+def test_due_dates_are_checked(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from tools.report.synthetic import COURSE_ID, AssignmentSpec, CellSpec, write_class
+
+    db = write_class(tmp_path, [], [AssignmentSpec("a1", [CellSpec("test_q", 1.0,
+                                                                   "q")])], [])
+    config = Config()
+    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gb:
+        config.DueDates.dates = {"a1": "2026-03-02 23:59:00 UTC", "a2": "2026-04-01"}
+        lp.apply_due_dates(gb, config, known=["a1", "a2"])  # a2: not graded yet
+        assert gb.find_assignment("a1").duedate == dt.datetime(2026, 3, 2, 23, 59)
+        config.DueDates.dates = {"a3": "2026-03-02"}
+        with pytest.raises(ValueError, match="unknown assignment"):
+            lp.apply_due_dates(gb, config, known=["a1", "a2"])
+        config.DueDates.dates = {"a1": "next Tuesday-ish"}
+        with pytest.raises(ValueError, match=r"c.DueDates.dates\['a1'\]"):
+            lp.apply_due_dates(gb, config)

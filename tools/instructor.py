@@ -152,7 +152,7 @@ def prepare_gradebook(root: pathlib.Path, assignments: list[str],
     with _gradebook(root) as gb:
         for student in sorted(set(students)):
             gb.update_or_create_student(student)
-        apply_due_dates(gb, _config(root))
+        apply_due_dates(gb, _config(root), known=assignments_in(root))
 
 
 # ------------------------------------------------------------------------ collect

@@ -244,14 +244,27 @@ def refresh_penalties(gradebook, plugin: LateSubmissionPlugin) -> int:
     return len(changes)
 
 
-def apply_due_dates(gradebook, config) -> dict[str, str]:
-    """Write the due dates of ``c.DueDates.dates`` into the gradebook."""
+def apply_due_dates(gradebook, config, known=None) -> dict[str, str]:
+    """Write the due dates of ``c.DueDates.dates`` into the gradebook.
+
+    Args:
+        known: the course's assignment names (``source/``); a date for any other
+            name is an error (a typo would silently leave an assignment undated).
+            Dates of assignments not yet in the gradebook wait for their turn.
+    """
     dates = dict(DueDates(config=config).dates)
-    known = {a.name for a in gradebook.assignments}
+    present = {a.name for a in gradebook.assignments}
+    known = set(known) if known is not None else present
     unknown = sorted(set(dates) - known)
     if unknown:
         raise ValueError(f"c.DueDates.dates names unknown assignment(s) "
                          f"{', '.join(unknown)}; known: {', '.join(sorted(known))}")
     for name, date in dates.items():
-        gradebook.update_or_create_assignment(name, duedate=date)
+        if name not in present:
+            continue
+        try:
+            gradebook.update_or_create_assignment(name, duedate=date)
+        except (ValueError, OverflowError) as error:
+            raise ValueError(f"c.DueDates.dates[{name!r}] = {date!r} is not a date "
+                             f"such as '2026-03-02 23:59:00 UTC' ({error})") from None
     return dates
