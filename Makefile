@@ -12,8 +12,8 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench bench-grading measure-blocks clean generate \
-        release collect grade feedback export
+.PHONY: help setup lab test lint bench bench-grading bench-report measure-blocks \
+        clean generate release collect grade feedback export report
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
@@ -22,6 +22,7 @@ help:
 	@echo "make setup  only set up (.venv with the CPU build of torch)"
 	@echo "make generate [CHECK=1]  write (or check) every generated file"
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
+	@echo "             make export LMS=canvas|moodle [MAP=lms_students.csv] | report"
 
 setup: $(STAMP)
 
@@ -59,6 +60,10 @@ bench-grading: setup
 measure-blocks: setup
 	$(BIN)/python bench/measure_blocks.py
 
+# The item-analysis report on a synthetic class of 300 x 3 workbooks.
+bench-report: setup
+	$(BIN)/python bench/bench_report.py
+
 # Instructors (see README): one command per step of a grading round.
 release: setup
 	$(BIN)/python -m tools.instructor release
@@ -72,8 +77,15 @@ grade: setup
 feedback: setup
 	$(BIN)/python -m tools.instructor feedback
 
+# grades.csv; with LMS=canvas or LMS=moodle, grades_<lms>.csv in that LMS's import
+# layout, keyed by the student mapping MAP (default lms_students.csv).
 export: setup
-	$(BIN)/python -m tools.instructor export
+	$(BIN)/python -m tools.instructor export $(if $(LMS),--lms $(LMS)) \
+	  $(if $(MAP),--map $(MAP))
+
+# After grading: reports/item_analysis.html and .csv (what the class got wrong).
+report: setup
+	$(BIN)/python -m tools.instructor report
 
 # Lessons, workbooks (source/), the self-check catalogue and release/, from their
 # definitions in tools/; CHECK=1 only lists what is stale (and fails).
@@ -82,4 +94,4 @@ generate: setup
 
 clean:
 	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \
-	  gradebook.db grades.csv .pytest_cache
+	  gradebook.db grades.csv grades_canvas.csv grades_moodle.csv reports .pytest_cache

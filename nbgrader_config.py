@@ -4,12 +4,13 @@ Instructors run nbgrader through ``tools/instructor.py`` (see the README), which
 uses this file; plain ``nbgrader ...`` commands in the repository root do too.
 """
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     NbGraderPreprocessor,
@@ -19,6 +20,8 @@ from nbgrader.preprocessors import (
 )
 
 from tools.grading.execute import GradeInSandbox
+from tools.report.late_feedback import LateNote
+from tools.report.late_policy import PerDayLatePenalty
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -87,6 +90,22 @@ c.Autograde.sanitize_preprocessors = [
     OverwriteCells,
     CheckCellMetadata,
 ]
+
+# Late submissions (nbgrader itself offers only "none" or "zero"): 10 % of the
+# score per started day after a 15-minute grace period, at most 50 %. nbgrader
+# applies it when autograding; feedback, export and report apply it again to the
+# current score, so answers graded by hand later are penalised alike.
+c.AssignLatePenalties.plugin_class = PerDayLatePenalty
+c.PerDayLatePenalty.percent_per_day = 10.0
+c.PerDayLatePenalty.max_percent = 50.0
+c.PerDayLatePenalty.grace_minutes = 15.0
+# Due dates, written into the gradebook by `make grade` (times are UTC), e.g.
+# c.DueDates.dates = {"01_data_types": "2026-03-02 23:59:00 UTC"}
+c.DueDates.dates = {}
+
+# Feedback: a note at the top says the due date, the days late and the penalty.
+c.GenerateFeedback.preprocessors = [LateNote, GetGrades, CSSHTMLHeaderPreprocessor]
+
 
 # Grading runs the learner's code in an OS sandbox and judges the tests apart, on
 # the answers it exports as plain data (tools/grading/execute.py). Only an explicit

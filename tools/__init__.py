@@ -6,5 +6,6 @@
 - :mod:`tools.generate`: ``python -m tools.generate [--check]`` writes (or checks)
   every generated file;
 - :mod:`tools.instructor`: the instructor's commands (``make release``, ...);
-- :mod:`tools.grading`: the grading engine.
+- :mod:`tools.grading`: the grading engine and its sandbox;
+- :mod:`tools.report`: what the class got wrong, LMS exports, the late policy.
 """

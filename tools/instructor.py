@@ -6,6 +6,8 @@
     python -m tools.instructor grade                # autograde all, on all cores
     python -m tools.instructor feedback             # feedback/<student>/<a>/*.html
     python -m tools.instructor export               # grades.csv
+    python -m tools.instructor export --lms canvas  # grades_canvas.csv (or moodle)
+    python -m tools.instructor report               # reports/item_analysis.*
 
 The steps are :mod:`tools.steps`; grading is :mod:`tools.grading.engine`.
 """
@@ -17,7 +19,51 @@ import pathlib
 import sys
 
 from tools.grading.engine import grade
-from tools.steps import ROOT, assignments_in, collect, export, feedback, release
+from tools.steps import (
+    ROOT,
+    assignments_in,
+    collect,
+    config,
+    export,
+    feedback,
+    refresh_penalties,
+    release,
+)
+
+
+def export_lms(root: pathlib.Path, lms: str, mapping: pathlib.Path,
+               to: pathlib.Path, assignment_map: pathlib.Path | None = None) -> int:
+    """Write the grades in Canvas's or Moodle's import layout (see tools.report.lms).
+
+    Raises SystemExit naming the students missing from ``mapping``; nothing is
+    written then.
+    """
+    from tools.report.build import student_rows
+    from tools.report.lms import MappingError, write_lms
+
+    refresh_penalties(root)
+    try:
+        count = write_lms(student_rows(root, config(root)), lms, mapping, to,
+                          assignment_map)
+    except MappingError as error:
+        raise SystemExit(f"export --lms {lms}: {error}") from None
+    print(f"wrote {count} students to {to} ({lms} import layout)")
+    return count
+
+
+def report(root: pathlib.Path, out: pathlib.Path, catalogue: pathlib.Path | None,
+           include_students: bool) -> dict[str, pathlib.Path]:
+    """Write the item-analysis report (tools.report.build)."""
+    from tools.report.build import build_report
+    from tools.report.verdicts import VerdictsError
+
+    try:
+        paths = build_report(root, out, config(root), catalogue, include_students)
+    except VerdictsError as error:
+        raise SystemExit(f"report: {error}") from None
+    for path in paths.values():
+        print(f"wrote {path}")
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +89,21 @@ def main(argv: list[str] | None = None) -> int:
                         "every grade; only where the sandbox cannot be set up)")
     p = sub.add_parser("export", help="write the grades as CSV")
     p.add_argument("--to", type=pathlib.Path, default=None,
-                   help="CSV file (default: grades.csv in the course root)")
+                   help="CSV file (default: grades.csv, or grades_<lms>.csv)")
+    p.add_argument("--lms", choices=["canvas", "moodle"], default=None,
+                   help="write the LMS's grade-import layout instead")
+    p.add_argument("--map", type=pathlib.Path, default=None,
+                   help="student mapping CSV for --lms (default: lms_students.csv)")
+    p.add_argument("--assignments", type=pathlib.Path, default=None,
+                   dest="assignment_map",
+                   help="optional CSV assignment,lms_column naming the columns")
+    p = sub.add_parser("report", help="write reports/item_analysis.html and .csv")
+    p.add_argument("--out", type=pathlib.Path, default=None,
+                   help="folder (default: reports/ in the course root)")
+    p.add_argument("--catalogue", type=pathlib.Path, default=None,
+                   help="catalogue of mistakes (JSON; default: the built-in one)")
+    p.add_argument("--without-students", action="store_true",
+                   help="leave out the per-student section (a report to share)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     known = assignments_in(root)
@@ -64,8 +124,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(failed)} could not be graded (0 points, reason in the gradebook)")
     elif args.command == "feedback":
         feedback(root, chosen)
+    elif args.command == "export" and args.lms:
+        export_lms(root, args.lms, args.map or root / "lms_students.csv",
+                   args.to or root / f"grades_{args.lms}.csv", args.assignment_map)
     elif args.command == "export":
         export(root, args.to or root / "grades.csv")
+    elif args.command == "report":
+        report(root, args.out or root / "reports", args.catalogue,
+               not args.without_students)
     return 0
 
 

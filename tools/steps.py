@@ -116,9 +116,12 @@ def prepare_gradebook(root: pathlib.Path, assignments: list[str],
             if not result["success"]:
                 sys.stderr.write(result.get("log", "") + result.get("error", ""))
                 raise SystemExit(f"could not add {name} to the gradebook")
+    from tools.report.late_policy import apply_due_dates
+
     with gradebook(root) as gb:
         for student in sorted(set(students)):
             gb.update_or_create_student(student)
+        apply_due_dates(gb, config(root), known=assignments_in(root))
 
 
 def collect(root: pathlib.Path, folder: pathlib.Path | None, exchange: bool,
@@ -192,8 +195,18 @@ EXPORT_COLUMNS = [
 ]
 
 
+def refresh_penalties(root: pathlib.Path) -> int:
+    """Apply the late policy again to the current scores (after manual grading)."""
+    from tools.report.late_policy import configured_plugin
+    from tools.report.late_policy import refresh_penalties as refresh
+
+    with gradebook(root) as gb:
+        return refresh(gb, configured_plugin(config(root)))
+
+
 def export(root: pathlib.Path, to: pathlib.Path) -> int:
     """Write one CSV row per student and assignment (0 when not submitted)."""
+    refresh_penalties(root)
     status_path = root / "autograded" / STATUS_FILE
     status = json.loads(status_path.read_text()) if status_path.exists() else {}
     rows = []
