@@ -78,10 +78,12 @@ def judge_cell(cell: NotebookNode, export: dict | None, kernel_note: str = "",
         cell: the test cell (its source is the instructor's).
         export: the payload its export cell sent, or None if none arrived.
         kernel_note: why no payload arrived (the kernel died, timed out, ...).
-        question, part: the declared question (and part) the test is for.
+        question, part: the declared question (and part) the test is for (by
+            default the grade id without its ``test_`` prefix).
     """
     judged = _judge_cell(cell, export, kernel_note)
-    judged.record["question"] = judged.record["question"] or question
+    judged.record["question"] = (judged.record["question"] or question
+                                 or judged.grade_id.removeprefix("test_"))
     judged.record["part"] = judged.record["part"] or part
     return judged
 

@@ -6,9 +6,10 @@ Its shape (JSON)::
 
 e.g. ``{"uint8_bits": {"place_value_slip": "a place value added twice or
 skipped"}}``. The question ids are the answer variables of the workbooks, the
-mistake ids those a verdict names in ``mistake``. Until the grading pipeline's
-own catalogue is wired in, :func:`mistake_descriptions` reads
-``tools/report/mistakes.json`` (a fixture in that shape).
+mistake ids those a verdict names in ``mistake``. By default
+:func:`mistake_descriptions` reads the course's own catalogue (generated from the
+workbook declarations into ``course_utils._catalogue``); a JSON file in the same
+shape can stand in for it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,29 @@ from __future__ import annotations
 import json
 import pathlib
 
-DEFAULT = pathlib.Path(__file__).resolve().with_name("mistakes.json")
+#: The tripwire's verdict on a function that calls the course's own kernels.
+LIBRARY_KERNEL = "the course's own kernel called instead of one's own code"
+
+
+def course_catalogue() -> dict[str, dict[str, str]]:
+    """The catalogue of the course's workbooks (``course_utils.catalogue``)."""
+    from course_utils import catalogue
+
+    out = {}
+    for assignment in catalogue.assignments():
+        for name in catalogue.questions_of(assignment):
+            entry = catalogue.question(name)
+            out[name] = {m["id"]: m["description"] for m in entry["mistakes"]}
+            if entry["kind"] in ("kernel", "range_fn"):
+                out[name]["library_kernel"] = LIBRARY_KERNEL
+    return out
 
 
 def mistake_descriptions(path: pathlib.Path | None = None) -> dict[str, dict[str, str]]:
     """Load the catalogue: ``{question: {mistake: description}}``.
 
     Args:
-        path: a JSON file in that shape (default: ``tools/report/mistakes.json``).
+        path: a JSON file in that shape (default: the course's catalogue).
 
     Raises:
         ValueError: a file that is not JSON or not in that shape.
@@ -31,7 +47,9 @@ def mistake_descriptions(path: pathlib.Path | None = None) -> dict[str, dict[str
     >>> mistake_descriptions()["uint8_bits"]["place_value_slip"]
     'a place value added twice or skipped'
     """
-    path = pathlib.Path(path) if path is not None else DEFAULT
+    if path is None:
+        return check_catalogue(course_catalogue(), "the course's catalogue")
+    path = pathlib.Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

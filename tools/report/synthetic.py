@@ -23,8 +23,6 @@ from tools.report.verdicts import FILENAME, VERSION
 
 COURSE_ID = "quantization-fundamentals"
 REPO = pathlib.Path(__file__).resolve().parents[2]
-#: Test-cell names that do not start with their question's name.
-ALIASES = {"footprint": "footprint_bytes", "model_kept_fp32": "model_bf16"}
 
 
 @dataclass(frozen=True)
@@ -230,69 +228,85 @@ LAST = ["Abara", "Berg", "Castillo", "Dahl", "Eze", "Fischer", "Gupta", "Horvat"
         "Ito", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]
 
 
-def course_layout(repo: pathlib.Path = REPO) -> list[AssignmentSpec]:
-    """The course's graded cells (from ``source/``), questions named as in checks."""
-    from course_utils.checks import QUESTIONS
+def course_layout() -> list[AssignmentSpec]:
+    """The course's graded cells, from the workbook declarations."""
+    from tools import workbooks
+    from tools.workbooks.spec import Question, Written
 
     layout = []
-    for name in sorted(QUESTIONS):
-        nb = json.loads((repo / "source" / name / f"{name}.ipynb").read_text())
-        names = sorted([*QUESTIONS[name], *ALIASES], key=len, reverse=True)
+    for workbook in workbooks.WORKBOOKS:
         cells = []
-        for c in nb["cells"]:
-            meta = c.get("metadata", {}).get("nbgrader", {})
-            if not meta.get("grade"):
-                continue
-            grade_id, question, part = meta["grade_id"], None, None
-            if not meta.get("solution"):
-                question = next((q for q in names if grade_id == f"test_{q}" or
-                                 grade_id.startswith(f"test_{q}_")), grade_id)
-                rest = grade_id.removeprefix(f"test_{question}")
-                part = rest[1:] if rest else None
-                question = ALIASES.get(question, question)
-            cells.append(CellSpec(grade_id, float(meta["points"]), question, part))
-        layout.append(AssignmentSpec(name, cells, DUE.get(name)))
+        for item in workbook.ITEMS:
+            if isinstance(item, Question):
+                cells += [CellSpec(grade_id, float(item.points), item.name,
+                                   None if part is None else str(part))
+                          for grade_id, part in item.grade_ids()]
+            elif isinstance(item, Written):
+                cells.append(CellSpec(f"written_{item.id}", float(item.points)))
+        layout.append(AssignmentSpec(workbook.NAME, cells, DUE.get(workbook.NAME)))
     return layout
 
 
-#: Canonical answers of some workbook questions: right, by mistake, other wrong.
-KNOWN: dict[str, tuple[Any, dict[str, Any], list[Any]]] = {
-    "uint8_range": ([0, 255], {"off_by_one_max": [0, 256]}, [[1, 255], [0, 127]]),
-    "int8_range": ([-128, 127], {"symmetric_range": [-127, 127],
-                                 "unsigned_range": [0, 255]},
-                   [[-128, 128], [-256, 255], [-127, 128]]),
-    "value_unsigned": (213, {"read_signed": -43}, [171, 212, 85]),
-    "value_signed": (-43, {"read_unsigned": 213, "sign_magnitude": -85},
-                     [-42, 43, -213]),
-    "range_field": ("exponent", {"swapped_fields": "fraction"}, ["sign"]),
-    "precision_field": ("fraction", {"swapped_fields": "exponent"}, ["sign"]),
-    "better_scheme": ("symmetric", {"picked_larger_error": "asymmetric"},
-                      ["per_tensor"]),
-}
-FIELDS = {"fp32": (8, 23), "fp16": (5, 10), "bf16": (8, 7)}
+# ----------------------------------------------------------- a realistic class
+
+DUE = {"01_data_types": "2026-03-02 23:59:00 UTC",
+       "02_loading_models": "2026-03-16 23:59:00 UTC",
+       "03_linear_quantization": "2026-03-30 23:59:00 UTC"}
+FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Emeka", "Farah", "Goran", "Hana",
+         "Ines", "Jonas", "Keiko", "Luis", "Mira", "Nadia", "Omar", "Priya"]
+LAST = ["Abara", "Berg", "Castillo", "Dahl", "Eze", "Fischer", "Gupta", "Horvat",
+        "Ito", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]
 
 
 def _answers(question: str, part: str | None, mistakes: list[str],
              rng: random.Random) -> tuple[Any, dict[str, Any], list[Any]]:
-    """(right answer, mistake -> wrong answer, uncatalogued wrong answers)."""
-    if question in KNOWN:
-        right, wrong, others = KNOWN[question]
-        return right, {m: wrong.get(m, f"{m}!") for m in mistakes}, others
-    if question == "float_fields" and part in FIELDS:
-        e, f = FIELDS[part]
-        return [e, f], {"sign_counted": [e + 1, f], "swapped_fields": [f, e]}, [
-            [e, f + 1], [e - 1, f], [8, 8]]
-    if question == "uint8_bits" and part and part.isdigit():
-        k = int(part)
-        right = format(k, "08b")
-        wrong = {"place_value_slip": format(k ^ 2, "08b"),
-                 "reversed_bits": right[::-1],
-                 "missing_leading_zeros": format(k, "b")}
-        return right, {m: wrong.get(m, f"{m}!") for m in mistakes}, [
-            format(k + 1, "08b"), format(k - 1, "08b"), format(2 * k % 256, "08b")]
-    right = f"{question}{'/' + part if part else ''}"
-    return right, {m: f"{right}~{m}" for m in mistakes}, [
-        f"{right}?{i}" for i in range(1, 8)]
+    """(right answer, mistake -> wrong answer, uncatalogued wrong answers), in
+    canonical form, made by the same rules and declarations as the grading."""
+    from course_utils.answers import canonical
+    from course_utils.mistakes import RULES
+    from tools import workbooks
+    from tools.workbooks.catalogue import expected_values
+
+    declared = {q.name: q for w in workbooks.WORKBOOKS
+                for q in workbooks.questions(w)}
+    q = declared.get(question)
+    if q is None or q.kind in ("kernel", "range_fn", "model"):
+        return ("right on every probe", {m: f"wrong on some probes ({m})"
+                                         for m in mistakes},
+                [f"wrong on {k} of 6 probes" for k in range(1, 7)])
+    key = next((p for p in q.parts if str(p) == part), None) if q.parts else None
+    right, alternatives = expected_values(q, key)
+    form = canonical(q.kind, right)
+    wrong = {}
+    for m in mistakes:
+        rule = RULES.get(m)
+        if m in alternatives:
+            wrong[m] = canonical(q.kind, alternatives[m])
+        elif rule is not None and rule.candidates is not None:
+            found = [w for w in rule.candidates(form, q.params) if w != form]
+            if found:
+                wrong[m] = rng.choice(found)
+        elif m == "bits_wrong_width":
+            wrong[m] = form.lstrip("0") or "0"
+    return _plain(form), {m: _plain(w) for m, w in wrong.items()}, [
+        _plain(w) for w in _others(q.kind, form)]
+
+
+def _others(kind: str, form: Any) -> list[Any]:
+    """Uncatalogued wrong answers of a kind (what a random slip gives)."""
+    if kind == "int":
+        return [form + d for d in (3, -7, 10)]
+    if kind == "float":
+        return [form * f for f in (1.1, 0.5, 3.0)]
+    if kind in ("range", "pair"):
+        return [(form[0] - 5, form[1] + 5), (form[0], form[1] * 2), (1, 2)]
+    if kind == "bits":
+        return [format(int(form, 2) ^ m, f"0{len(form)}b") for m in (0x81, 0x18)]
+    return ["none", "unknown"]
+
+
+def _plain(form: Any) -> Any:
+    return list(form) if isinstance(form, tuple) else form
 
 
 def random_class(root: pathlib.Path, n_students: int = 300, seed: int = 0,
