@@ -1,0 +1,1 @@
+"""Course tools: workbook and lesson generators, the instructor CLI, grading."""
