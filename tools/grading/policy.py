@@ -157,7 +157,8 @@ def refusal_message(availability: Availability | None = None) -> str:
     >>> "--unsafe-no-sandbox" in refusal_message(Availability(False, "user", "x", "y"))
     True
     """
-    availability = availability or sandbox_available()
+    if availability is None:
+        availability = sandbox_available()
     return (f"Grading refused: the sandbox for learners' code is not available "
             f"({availability.reason}). Fix: {availability.fix}. To grade anyway, "
             f"with learners' code running unconfined as you, pass "

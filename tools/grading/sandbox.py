@@ -30,6 +30,7 @@ ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtim
              "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
              "mime.types", "os-release", "fonts", "ssl/certs")
 HOST_ENV = {"PATH": "/usr/bin:/bin"}  # bwrap's own; the program's is set by --setenv
+_RESERVED = ("/tmp", SCRATCH, "/proc", "/dev")
 _TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _HINTS = (("MemoryError", "MemoryError: the address-space limit ({as_gib:.1f} GiB)"),
           ("File too large", "'File too large': the file-size limit"),
@@ -99,7 +100,7 @@ class Sandbox:
     readable by the grader until ``close()`` (root mode; in user mode the
     scratch lives inside the sandbox only).
 
-    >>> with Sandbox(files={"x.txt": b"42"}) as box:  # doctest: +SKIP
+    >>> with Sandbox(files={"x.txt": b"42"}) as box:
     ...     box.run(["python", "-c", "print(open('x.txt').read())"]).stdout
     '42\\n'
     """
@@ -112,10 +113,13 @@ class Sandbox:
         if not isinstance(self.limits, Limits):
             raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
         self.binds = [(str(h), str(s)) for h, s in binds]
-        for host, inside in self.binds:
-            if not os.path.isabs(inside) or not os.path.exists(host):
+        for host, inside in [*self.binds, *((d, d) for d in rw_dirs)]:
+            if not os.path.isabs(inside) or not os.path.exists(host) or any(
+                    inside == top or inside.startswith(top + "/")
+                    for top in _RESERVED):
                 raise ValueError(f"a bind is (existing host path, absolute sandbox "
-                                 f"path), got ({host!r}, {inside!r})")
+                                 f"path outside {', '.join(_RESERVED)}), got "
+                                 f"({host!r}, {inside!r})")
         availability = sandbox_available()
         if not availability:
             raise RuntimeError(f"no sandbox: {availability.reason}; fix: "
@@ -172,8 +176,10 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         """The whole environment of the sandboxed program."""
-        bins = [os.path.join(p, "bin") for p in self._prefixes]
-        env = {"PATH": ":".join([*bins, "/usr/bin", "/bin"]), "HOME": SCRATCH,
+        bins = [os.path.dirname(self.python)]  # its venv's bin first
+        bins += [os.path.join(p, "bin") for p in self._prefixes]
+        path = ":".join(dict.fromkeys([*bins, "/usr/bin", "/bin"]))
+        env = {"PATH": path, "HOME": SCRATCH,
                "USER": "learner", "LOGNAME": "learner", "LANG": "C.UTF-8",
                "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1",
                "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib",
@@ -372,8 +378,8 @@ def run_command(argv: Sequence[str], *, files: Mapping[str, _scratch.FileSource]
     regular files are copied there afterwards (root mode) and listed in
     ``result.files``. Other arguments: see ``Sandbox``.
 
-    >>> r = run_command(["python", "-c", "print(6 * 7)"])  # doctest: +SKIP
-    >>> r.returncode, r.stdout, r.reason  # doctest: +SKIP
+    >>> r = run_command(["python", "-c", "print(6 * 7)"])
+    >>> r.returncode, r.stdout, r.reason
     (0, '42\\n', 'exit status 0')
     """
     with Sandbox(files=files, binds=binds, limits=limits, env=env,

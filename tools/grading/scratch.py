@@ -17,7 +17,6 @@ import os
 import pathlib
 import shutil
 import stat
-import tempfile
 from collections.abc import Mapping
 
 UID_BASE = 61000
@@ -30,10 +29,16 @@ FileSource = str | os.PathLike | bytes
 
 
 def default_base() -> pathlib.Path:
-    """Where slots live: /run/course-sandbox for root, a private /tmp folder else."""
+    """Where slots live: /run/course-sandbox for root, else a private folder.
+
+    Not under /tmp: the kernel's socket folder is bound into the sandbox at its
+    host path, and the sandbox's /tmp is its scratch.
+    """
     if os.geteuid() == 0:
         return pathlib.Path(ROOT_BASE)
-    return pathlib.Path(tempfile.gettempdir()) / f"course-sandbox-{os.geteuid()}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    parent = runtime if runtime and os.path.isdir(runtime) else "/var/tmp"
+    return pathlib.Path(parent) / f"course-sandbox-{os.geteuid()}"
 
 
 def _is_mount(path: pathlib.Path) -> bool:

@@ -1,0 +1,561 @@
+"""Red team of the grading sandbox: every attack is really tried and must fail.
+
+Plain programs run through ``run_command`` and notebooks through nbclient with
+``SandboxKernelManager``; each asserts what the hostile code saw (an error, an
+empty listing, no connection) and, from the host, that nothing changed. Runs as
+root (the sandboxed code then runs as a slot uid) and, through a test account,
+as an ordinary user (bwrap with a user namespace). Skipped when bubblewrap is
+unusable, failed instead when CI=true.
+"""
+
+from __future__ import annotations
+
+import doctest
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+import pytest
+
+from tools.grading import cgroup, kernel, policy, sandbox, scratch
+from tools.grading.policy import GiB, MiB, Limits, sandbox_available
+from tools.grading.sandbox import Sandbox, run_command
+
+from .conftest import ROOT
+
+AVAILABLE = sandbox_available()
+if not AVAILABLE and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI needs the sandbox: {AVAILABLE.reason}; {AVAILABLE.fix}")
+pytestmark = pytest.mark.skipif(not AVAILABLE, reason=f"no sandbox: "
+                                f"{AVAILABLE.reason}; fix: {AVAILABLE.fix}")
+AS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(not AS_ROOT, reason="needs root (slot uids, cgroups)")
+VENV_TORCH = pathlib.Path(sys.prefix, "lib", f"python{sys.version_info.major}."
+                          f"{sys.version_info.minor}", "site-packages", "torch",
+                          "__init__.py")
+SOURCE_NB = sorted((ROOT / "source").rglob("*.ipynb"))[0]
+SLOT_UIDS = range(scratch.UID_BASE, scratch.UID_BASE + scratch.SLOTS)
+
+PRELUDE = '''
+import json, os, sys
+def attempt(fn):
+    """What an attack got: its value, or the exception that stopped it."""
+    try:
+        value = fn()
+    except BaseException as error:
+        return {"ok": False, "error": type(error).__name__,
+                "errno": getattr(error, "errno", None)}
+    return {"ok": True, "value": repr(value)[:300]}
+'''
+
+
+def observe(code: str, **kwargs) -> dict:
+    """Run PRELUDE + code in a sandbox; it prints one JSON line as its last line."""
+    result = run_command(["python", "-c", PRELUDE + textwrap.dedent(code)], **kwargs)
+    assert result.returncode == 0, (result.reason, result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> dict[str, pathlib.Path]:
+    """Secrets the grader has: another submission, a token in the home folder."""
+    base = tmp_path_factory.mktemp("host")
+    other = base / "submitted" / "other_student" / "01_data_types"
+    other.mkdir(parents=True)
+    (other / "01_data_types.ipynb").write_text('{"answer": 42}')
+    home = pathlib.Path(os.path.expanduser("~"))
+    with tempfile.NamedTemporaryFile("w", dir=home, prefix=".sandbox-test-token-",
+                                     delete=False) as token:
+        token.write("hf_secret_token")
+    extra = base / "extra_pkg"
+    extra.mkdir()
+    (extra / "sandbox_extra_mod.py").write_text("VALUE = 1234\n")
+    os.chmod(base, 0o755)
+    files = {"submission": other / "01_data_types.ipynb",
+             "home_token": pathlib.Path(token.name), "extra": extra,
+             "source_nb": SOURCE_NB, "torch_init": VENV_TORCH}
+    yield files
+    pathlib.Path(token.name).unlink()
+
+
+@pytest.fixture(scope="module")
+def hashes_before(planted) -> dict[str, str]:
+    """Hashes of host files the attacks aim at, taken before any attack."""
+    return _hash_targets(planted)
+
+
+def _hash_targets(planted) -> dict[str, str]:
+    targets = {name: path for name, path in planted.items() if path.is_file()}
+    targets["extra_mod"] = planted["extra"] / "sandbox_extra_mod.py"
+    out = {name: sha256(path) for name, path in targets.items()}
+    site = VENV_TORCH.parents[1]
+    out["site-packages listing"] = hashlib.sha256(
+        "\n".join(sorted(os.listdir(site))).encode()).hexdigest()
+    out["repository listing"] = hashlib.sha256(
+        "\n".join(sorted(os.listdir(ROOT))).encode()).hexdigest()
+    return out
+
+
+def _host_processes_with(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if token in pathlib.Path(f"/proc/{entry}/cmdline").read_text():
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def _processes_of_slot_uids() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid in SLOT_UIDS:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+# ------------------------------------------------------------- availability
+
+
+def test_availability_says_why_and_how_to_fix(monkeypatch):
+    assert AVAILABLE.ok and AVAILABLE.mode == ("root" if AS_ROOT else "user")
+    sandbox_available.cache_clear()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    missing = sandbox_available()
+    sandbox_available.cache_clear()
+    assert not missing and "bwrap" in missing.reason
+    assert "apt-get install -y bubblewrap" in missing.fix
+    assert "--unsafe-no-sandbox" in policy.refusal_message(missing)
+
+
+def test_limits_reject_bad_values():
+    with pytest.raises(TypeError, match="processes"):
+        Limits(processes="many")
+    with pytest.raises(ValueError, match="file_size"):
+        Limits(file_size=-1)
+    with pytest.raises(TypeError):
+        Limits().replace(nonsense=1)
+
+
+def test_bad_scratch_names_and_binds_are_refused(tmp_path):
+    for name in ("../escape", "/abs", ".tmp/x", ""):
+        with pytest.raises(ValueError, match="scratch file name"):
+            scratch.populate(tmp_path, {name: b"x"}, os.getuid())
+    with pytest.raises(ValueError, match="bind"):
+        Sandbox(binds=[("/nonexistent-host-path", "/x")])
+    with pytest.raises(ValueError, match="bind"):
+        Sandbox(binds=[("/usr", "relative")])
+
+
+def test_docstring_examples_run():
+    for module in (policy, scratch, sandbox, cgroup, kernel):
+        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0, module.__name__
+
+
+# ------------------------------------------------------------ plain process
+
+
+def test_secrets_cannot_be_read(planted, hashes_before):
+    assert pathlib.Path("/etc/shadow").exists()
+    paths = ["/etc/shadow", planted["source_nb"], planted["submission"],
+             planted["home_token"], ROOT / "nbgrader_config.py"]
+    seen = observe(f"""
+        paths = {[str(p) for p in paths]!r}
+        print(json.dumps({{p: attempt(lambda p=p: open(p).read()) for p in paths}}))
+    """)
+    for path, outcome in seen.items():
+        assert not outcome["ok"], f"read {path}: {outcome}"
+
+
+def test_host_folders_are_hidden_or_unlistable():
+    home = os.path.expanduser("~")
+    seen = observe(f"""
+        dirs = ["/root", "/home", "/srv", "/run", "/var", "/mnt", {home!r},
+                {str(ROOT)!r}, {str(ROOT.parent)!r}, "/"]
+        print(json.dumps({{d: attempt(lambda d=d: sorted(os.listdir(d)))
+                          for d in dirs}}))
+    """)
+    for folder in ("/root", ROOT, ROOT.parent, os.path.expanduser("~")):
+        outcome = seen[str(folder)]
+        # hidden: not there, or an ancestor of a bind that is not listable
+        assert not outcome["ok"], f"listed {folder}: {outcome}"
+    for folder in ("/home", "/srv", "/run", "/var", "/mnt"):
+        assert not seen[folder]["ok"], f"{folder} exists: {seen[folder]}"
+    root_listing = seen["/"]["value"]
+    for name in ("'home'", "'srv'", "'mnt'", "'opt'", "'var'"):
+        assert name not in root_listing
+
+
+def test_writes_outside_scratch_fail(planted, hashes_before):
+    site = VENV_TORCH.parents[1]
+    targets = ["/x", "/usr/lib/x", "/etc/x", "/dev/x", "/proc/x", str(site / "x.pth"),
+               str(ROOT / "x"), "/root/x", "/opt/extra/x.py"]
+    seen = observe(f"""
+        out = {{t: attempt(lambda t=t: open(t, "w").write("pwned"))
+               for t in {targets!r}}}
+        out["append torch"] = attempt(lambda: open({str(VENV_TORCH)!r}, "a").write("#"))
+        out["chmod torch"] = attempt(lambda: os.chmod({str(VENV_TORCH)!r}, 0o777))
+        out["scratch"] = attempt(lambda: open("mine.txt", "w").write("ok"))
+        out["tmp"] = attempt(lambda: open("/tmp/mine.txt", "w").write("ok"))
+        print(json.dumps(out))
+    """, binds=[(str(planted["extra"]), "/opt/extra")])
+    assert seen.pop("scratch")["ok"] and seen.pop("tmp")["ok"]
+    for target, outcome in seen.items():
+        assert not outcome["ok"], f"wrote {target}: {outcome}"
+    assert not (ROOT / "x").exists() and not (site / "x.pth").exists()
+
+
+def test_environment_is_cleared(monkeypatch):
+    monkeypatch.setenv("COURSE_SECRET_TOKEN", "tok_5ecret_value")
+    seen = observe("""
+        def environs():
+            found = []
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    try:
+                        found.append(open(f"/proc/{pid}/environ", "rb").read())
+                    except OSError:
+                        pass
+            return found
+        print(json.dumps({"env": dict(os.environ), "procs": os.listdir("/proc"),
+                          "environs": [e.decode(errors="replace")
+                                       for e in environs()]}))
+    """)
+    assert "COURSE_SECRET_TOKEN" not in seen["env"]
+    assert all("tok_5ecret_value" not in text for text in seen["environs"])
+    assert seen["env"]["HOME"] == sandbox.SCRATCH
+    assert not {"SSH_AUTH_SOCK", "JUPYTERHUB_API_TOKEN"} & set(seen["env"])
+    pids = [int(p) for p in seen["procs"] if p.isdigit()]
+    assert max(pids) < 10, f"host processes visible: {pids}"
+
+
+def test_no_privileges_left():
+    seen = observe("""
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(),
+                          "groups": os.getgroups(),
+                          "CapEff": status["CapEff"].strip(),
+                          "CapBnd": status["CapBnd"].strip(),
+                          "NoNewPrivs": status["NoNewPrivs"].strip(),
+                          "setuid0": attempt(lambda: os.setuid(0))}))
+    """)
+    assert seen["uid"] != 0 and seen["euid"] != 0
+    if AS_ROOT:
+        assert seen["uid"] in SLOT_UIDS and seen["groups"] == []
+    assert int(seen["CapEff"], 16) == 0 and int(seen["CapBnd"], 16) == 0
+    assert seen["NoNewPrivs"] == "1" and not seen["setuid0"]["ok"]
+
+
+@pytest.fixture
+def host_listener():
+    """A TCP listener on the host's 127.0.0.1; yields (port, accepted list)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    accepted: list[tuple] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = server.accept()
+            except (TimeoutError, OSError):
+                continue
+            accepted.append(peer)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    # the listener works: the host itself can connect
+    socket.create_connection(("127.0.0.1", server.getsockname()[1]), 2).close()
+    for _ in range(50):
+        if accepted:
+            break
+        time.sleep(0.02)
+    assert len(accepted) == 1
+    accepted.clear()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_host_loopback_is_unreachable(host_listener):
+    port, accepted = host_listener
+    seen = observe(f"""
+        import socket
+        def connect(host):
+            socket.create_connection((host, {port}), timeout=3).close()
+        print(json.dumps({{"v4": attempt(lambda: connect("127.0.0.1")),
+                          "name": attempt(lambda: connect("localhost")),
+                          "ifaces": socket.if_nameindex()}}))
+    """)
+    assert not seen["v4"]["ok"] and not seen["name"]["ok"]
+    assert [name for _, name in seen["ifaces"]] == ["lo"]
+    time.sleep(0.3)
+    assert accepted == [], "the sandbox reached the host's listener"
+
+
+def test_dns_and_outbound_connections_fail():
+    try:  # a package registry's address: allowed traffic, should the sandbox fail
+        pypi = socket.getaddrinfo("pypi.org", 443, socket.AF_INET)[0][4][0]
+    except OSError:
+        pypi = None
+    seen = observe(f"""
+        import socket
+        out = {{"dns": attempt(lambda: socket.getaddrinfo("pypi.org", 443))}}
+        if {pypi!r}:
+            out["tcp"] = attempt(lambda: socket.create_connection(({pypi!r}, 443), 3))
+        print(json.dumps(out))
+    """)
+    assert not seen["dns"]["ok"]
+    if pypi:
+        assert not seen["tcp"]["ok"] and seen["tcp"]["errno"] == 101  # ENETUNREACH
+
+
+# ------------------------------------------------------------------ limits
+
+
+def test_address_space_limit_stops_a_big_allocation():
+    result = run_command(["python", "-c", "x = bytearray(3 * 2**30)"],
+                         limits=Limits(address_space=1 * GiB))
+    assert result.returncode == 1 and "MemoryError" in result.stderr
+    assert "address-space limit" in result.reason
+
+
+@root_only
+def test_memory_cgroup_caps_many_processes_together():
+    code = """
+        import os, time
+        kids = []
+        for _ in range(4):  # 4 x 700 MiB, each under RLIMIT_AS, 2.8 GiB in all
+            pid = os.fork()
+            if pid == 0:
+                block = bytearray(700 * 2**20)
+                for i in range(0, len(block), 4096):
+                    block[i] = 1
+                time.sleep(5)
+                os._exit(0)
+            kids.append(pid)
+        print([os.waitpid(k, 0)[1] for k in kids])
+    """
+    with Sandbox(limits=Limits(memory=1 * GiB, address_space=1 * GiB)) as box:
+        if box.cgroup is None:
+            pytest.skip("no memory cgroup on this machine")
+        result = box.run(["python", "-c", textwrap.dedent(code)])
+    assert result.limit == "memory", result
+    statuses = json.loads(result.stdout.strip() or "[]") if result.stdout else []
+    assert not statuses or any(status != 0 for status in statuses)
+
+
+def test_fork_bomb_stops_at_the_process_limit():
+    token = f"forkbomb-{os.getpid()}-{time.monotonic_ns()}"
+    seen = observe(f"""
+        import subprocess
+        kids, error = [], None
+        try:
+            for _ in range(500):
+                kids.append(subprocess.Popen(["sleep", "30", {token!r}]))
+        except OSError as exc:
+            error = exc.errno
+        print(json.dumps({{"started": len(kids), "errno": error}}))
+    """, limits=Limits(processes=16))
+    assert seen["errno"] == 11 and seen["started"] < 16  # EAGAIN
+    assert _host_processes_with(token) == []  # all died with the sandbox
+
+
+@root_only
+def test_parallel_sandboxes_do_not_share_the_process_limit():
+    hog_code = """
+        import os, time, subprocess
+        kids = []
+        try:
+            while True:
+                kids.append(subprocess.Popen(["sleep", "20"]))
+        except OSError:
+            open("full", "w").write(str(len(kids)))
+        time.sleep(60)
+    """
+    with Sandbox(limits=Limits(processes=12, wall_seconds=8)) as hog:
+        outcome: list = []
+        thread = threading.Thread(target=lambda: outcome.append(
+            hog.run(["python", "-c", textwrap.dedent(hog_code)])))
+        thread.start()
+        deadline = time.monotonic() + 8
+        while not (hog.scratch / "full").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (hog.scratch / "full").exists()
+        seen = observe("""
+            import subprocess
+            kids = [subprocess.Popen(["sleep", "1"]) for _ in range(8)]
+            print(json.dumps({"started": len(kids), "uid": os.getuid()}))
+        """, limits=Limits(processes=12))
+        assert seen["started"] == 8 and seen["uid"] != hog.uid
+        thread.join()
+    assert outcome[0].limit == "wall"
+
+
+def test_file_size_limit():
+    result = run_command(["python", "-c", "open('big', 'wb').write(b'x' * 3 * 2**20)"],
+                         limits=Limits(file_size=1 * MiB))
+    assert result.returncode == 1 and "File too large" in result.stderr
+    assert "file-size limit" in result.reason
+
+
+def test_scratch_folder_cannot_grow_past_its_size():
+    seen = observe("""
+        def fill(folder):
+            written = 0
+            try:
+                for i in range(100):
+                    with open(f"{folder}/f{i}", "wb") as out:
+                        out.write(b"x" * 2**20)
+                    written += 1
+            except OSError as error:
+                return {"written": written, "errno": error.errno}
+            return {"written": written, "errno": None}
+        def many_files():
+            made = 0
+            try:
+                for i in range(10000):
+                    open(f"/tmp/e{i}", "w").close()
+                    made += 1
+            except OSError as error:
+                return {"made": made, "errno": error.errno}
+            return {"made": made, "errno": None}
+        print(json.dumps({"cwd": fill("."), "tmp": fill("/tmp"),
+                          "inodes": many_files()}))
+    """, limits=Limits(scratch_bytes=8 * MiB, scratch_inodes=200))
+    for where in ("cwd", "tmp"):  # /tmp is the same tmpfs
+        assert seen[where]["errno"] == 28 and seen[where]["written"] < 9  # ENOSPC
+    assert seen["inodes"]["errno"] == 28 and seen["inodes"]["made"] < 200
+
+
+def test_infinite_loop_is_stopped_by_the_cpu_limit():
+    result = run_command(["python", "-c", "while True: pass"],
+                         limits=Limits(cpu_seconds=1, wall_seconds=30))
+    assert result.limit == "cpu" and result.killed_by == "SIGXCPU", result.reason
+    assert result.seconds < 20
+
+
+def test_sleeping_forever_is_stopped_by_the_wall_timeout():
+    result = run_command(["python", "-c", "import time; time.sleep(1000)"],
+                         limits=Limits(wall_seconds=2))
+    assert result.timed_out and result.limit == "wall" and result.seconds < 15
+    assert "wall-clock timeout" in result.reason
+
+
+def test_a_process_ignoring_sigterm_is_killed():
+    token = f"stubborn-{os.getpid()}-{time.monotonic_ns()}"
+    code = f"""
+        import signal, subprocess, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 300; : {token}"])
+        print("ready", flush=True)
+        while True:
+            time.sleep(1)
+    """
+    result = run_command(["python", "-c", textwrap.dedent(code)],
+                         limits=Limits(wall_seconds=3))
+    assert result.limit == "wall" and "ready" in result.stdout
+    time.sleep(0.2)
+    assert _host_processes_with(token) == []
+
+
+def test_a_daemon_cannot_outlive_the_sandbox():
+    token = f"daemon-{os.getpid()}-{time.monotonic_ns()}"
+    code = f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execvp("sleep", ["sleep", "300", {token!r}])
+            os._exit(0)
+        time.sleep(0.5)
+        print("parent exits", flush=True)
+    """
+    result = run_command(["python", "-c", textwrap.dedent(code)])
+    assert result.returncode == 0 and "parent exits" in result.stdout
+    time.sleep(0.2)
+    assert _host_processes_with(token) == []
+    if AS_ROOT:
+        assert _processes_of_slot_uids() == []
+
+
+def test_output_is_capped():
+    result = run_command(["python", "-c", "import sys; sys.stdout.write('x' * 10**7)"],
+                         limits=Limits(output_bytes=1000))
+    assert result.returncode == 0 and len(result.stdout) == 1000
+
+
+# ----------------------------------------------------------------- positive
+
+
+def test_scratch_files_in_binds_and_results_out(planted, tmp_path):
+    seen = observe("""
+        import sandbox_extra_mod
+        text = open("given.txt").read()
+        open("answer.txt", "w").write(text.upper())
+        print(json.dumps({"value": sandbox_extra_mod.VALUE, "cwd": os.getcwd(),
+                          "listing": sorted(os.listdir("."))}))
+    """, files={"given.txt": b"hello", "data": planted["extra"]},
+        binds=[(str(planted["extra"]), "/opt/extra")],
+        env={"PYTHONPATH": "/opt/extra"}, collect_to=tmp_path / "out")
+    assert seen["value"] == 1234 and seen["cwd"] == sandbox.SCRATCH
+    assert {"given.txt", "data", ".tmp"} <= set(seen["listing"])
+    if AS_ROOT:
+        assert (tmp_path / "out" / "answer.txt").read_text() == "HELLO"
+
+
+@root_only
+def test_copy_out_never_follows_links(planted, tmp_path):
+    code = f"""
+        import os
+        os.symlink({str(planted["home_token"])!r}, "stolen")
+        os.symlink("/etc", "etc_link")
+        open("real.txt", "w").write("mine")
+    """
+    result = run_command(["python", "-c", textwrap.dedent(code)],
+                         collect_to=tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.files == ["real.txt"]
+    assert sorted(os.listdir(tmp_path / "out")) == [".tmp", "real.txt"]
+
+
+def test_torch_works_under_the_default_limits():
+    seen = observe("""
+        import torch
+        x = torch.randn(256, 256)
+        status = open("/proc/self/status").read()
+        peak = int(status.split("VmPeak:")[1].split()[0]) * 1024
+        print(json.dumps({"sum": float(torch.ones(3).sum()),
+                          "mm": list((x @ x).shape), "peak": peak}))
+    """)
+    assert seen["sum"] == 3.0 and seen["mm"] == [256, 256]
+    assert seen["peak"] < Limits().address_space
+
+
+def test_files_outside_scratch_unchanged(planted, hashes_before):
+    """Run last in this file: after every attack above, the host is as it was."""
+    assert _hash_targets(planted) == hashes_before
