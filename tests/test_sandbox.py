@@ -27,7 +27,7 @@ import time
 import pytest
 
 from tools.grading import cgroup, kernel, policy, sandbox, scratch
-from tools.grading.policy import GiB, MiB, Limits, sandbox_available
+from tools.grading.policy import GiB, Limits, MiB, sandbox_available
 from tools.grading.sandbox import Sandbox, run_command
 
 from .conftest import ROOT
@@ -355,7 +355,7 @@ def test_memory_cgroup_caps_many_processes_together():
                 block = bytearray(700 * 2**20)
                 for i in range(0, len(block), 4096):
                     block[i] = 1
-                time.sleep(5)
+                time.sleep(1)
                 os._exit(0)
             kids.append(pid)
         print([os.waitpid(k, 0)[1] for k in kids])
@@ -397,12 +397,12 @@ def test_parallel_sandboxes_do_not_share_the_process_limit():
             open("full", "w").write(str(len(kids)))
         time.sleep(60)
     """
-    with Sandbox(limits=Limits(processes=12, wall_seconds=8)) as hog:
+    with Sandbox(limits=Limits(processes=12, wall_seconds=4)) as hog:
         outcome: list = []
         thread = threading.Thread(target=lambda: outcome.append(
             hog.run(["python", "-c", textwrap.dedent(hog_code)])))
         thread.start()
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + 4
         while not (hog.scratch / "full").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert (hog.scratch / "full").exists()
@@ -554,6 +554,255 @@ def test_torch_works_under_the_default_limits():
     """)
     assert seen["sum"] == 3.0 and seen["mm"] == [256, 256]
     assert seen["peak"] < Limits().address_space
+
+
+# ------------------------------------------------------------------ kernels
+
+
+def _notebook(*sources: str):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    return new_notebook(cells=[new_code_cell(src) for src in sources], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3",
+                       "language": "python"}})
+
+
+def _texts(nb) -> list[str]:
+    """Each cell's stdout text and error names, joined."""
+    out = []
+    for cell in nb.cells:
+        parts = [o.get("text", "") for o in cell.outputs if o.output_type == "stream"]
+        parts += [f"!{o.ename}" for o in cell.outputs if o.output_type == "error"]
+        out.append("".join(parts))
+    return out
+
+
+def _execute(nb, km, **client_options):
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+
+    try:
+        client_options.setdefault("timeout", 60)
+        NotebookClient(nb, km=km, **client_options).execute()
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+        else:
+            run_sync(km.cleanup_resources)()
+    return _texts(nb)
+
+
+@pytest.mark.slow
+def test_kernel_runs_torch_binds_and_keeps_its_files(planted, tmp_path):
+    km = kernel.SandboxKernelManager(
+        binds=[[str(planted["extra"]), "/opt/extra"]], files={"given.txt": b"hi"},
+        sandbox_env={"PYTHONPATH": "/opt/extra"}, output_dir=str(tmp_path / "out"))
+    texts = _execute(_notebook(
+        "import torch\nprint(torch.ones(3).sum())",
+        "import sandbox_extra_mod\nprint(sandbox_extra_mod.VALUE)",
+        "import os\nopen('answer.txt', 'w').write(open('given.txt').read() * 2)\n"
+        "print(os.getuid(), os.getcwd())",
+        "status = open('/proc/self/status').read()\n"
+        "print(int(status.split('VmPeak:')[1].split()[0]) * 1024)"), km)
+    assert texts[0] == "tensor(3.)\n" and texts[1] == "1234\n"
+    uid, cwd = texts[2].split()
+    assert int(uid) != 0 and cwd == sandbox.SCRATCH
+    assert int(texts[3]) < Limits().address_space  # measured: ~1.3 GiB of 2
+    if AS_ROOT:
+        assert int(uid) in SLOT_UIDS
+        assert (tmp_path / "out" / "answer.txt").read_text() == "hihi"
+    assert km.sandbox is None  # cleaned up: slot freed, tmpfs unmounted
+
+
+@pytest.mark.slow
+def test_kernel_attacks_fail(planted, host_listener, monkeypatch):
+    port, accepted = host_listener
+    monkeypatch.setenv("COURSE_SECRET_TOKEN", "tok_kernel_secret")
+    reads = [str(p) for p in ("/etc/shadow", planted["source_nb"],
+                              planted["submission"], planted["home_token"])]
+    attack = PRELUDE + textwrap.dedent(f"""
+        import socket, ipykernel
+        cf = ipykernel.get_connection_file()
+        sockdir = os.path.dirname(cf)
+        sock = sorted(p for p in os.listdir(sockdir) if p.startswith("k-"))[0]
+        out = {{p: attempt(lambda p=p: open(p).read()) for p in {reads!r}}}
+        out["list /root"] = attempt(lambda: os.listdir("/root"))
+        out["write venv"] = attempt(lambda: open({str(VENV_TORCH)!r}, "a").write("#"))
+        out["write /"] = attempt(lambda: open("/evil", "w").write("x"))
+        out["host tcp"] = attempt(lambda: socket.create_connection(
+            ("127.0.0.1", {port}), timeout=3))
+        out["socket dir: new file"] = attempt(lambda: open(sockdir + "/evil", "w"))
+        out["socket dir: unlink"] = attempt(lambda: os.unlink(f"{{sockdir}}/{{sock}}"))
+        out["socket dir: rename"] = attempt(lambda: os.rename(
+            f"{{sockdir}}/{{sock}}", sockdir + "/moved"))
+        out["socket dir: chmod"] = attempt(lambda: os.chmod(sockdir, 0o777))
+        out["connection file: write"] = attempt(lambda: open(cf, "a"))
+        out["env"] = {{"ok": "COURSE_SECRET_TOKEN" in os.environ}}
+        print(json.dumps(out))
+    """)
+    texts = _execute(_notebook(attack, "print('still alive')"),
+                     kernel.SandboxKernelManager())
+    seen = json.loads(texts[0].strip().splitlines()[-1])
+    for name, outcome in seen.items():
+        if name.startswith("socket dir") and not AS_ROOT:
+            continue  # user mode: the socket folder stays the learner's (README)
+        assert not outcome["ok"], f"{name}: {outcome}"
+    assert texts[1] == "still alive\n"
+    time.sleep(0.3)
+    assert accepted == []
+
+
+@pytest.mark.slow
+def test_kernel_interrupt_by_message_then_next_cell_runs():
+    km = kernel.SandboxKernelManager()
+    texts = _execute(_notebook("while True:\n    pass", "print('after')"), km,
+                     timeout=3, interrupt_on_timeout=True, allow_errors=True)
+    assert texts[0].startswith("!") and texts[1] == "after\n"
+
+
+@pytest.mark.slow
+def test_kernel_wall_timeout_kills_the_whole_sandbox():
+    from nbclient.exceptions import DeadKernelError
+
+    km = kernel.SandboxKernelManager(limits={"wall_seconds": 4})
+    start = time.monotonic()
+    nb = _notebook("import subprocess, time\n"
+                   "subprocess.Popen(['sleep', '300', 'wall-kernel-token'])\n"
+                   "time.sleep(100)")
+    with pytest.raises(DeadKernelError):
+        _execute(nb, km)
+    assert time.monotonic() - start < 30
+    assert _host_processes_with("wall-kernel-token") == []
+    if AS_ROOT:
+        assert _processes_of_slot_uids() == []
+
+
+@pytest.mark.slow
+def test_nbgrader_execute_uses_the_sandbox_through_config(planted):
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    class SandboxedExecute(Execute):  # the nbgrader_config.py snippet of the README
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("kernel_manager_class", kernel.SandboxKernelManager)
+            super().__init__(*args, **kwargs)
+
+    config = Config()
+    config.SandboxKernelManager.limits = {"wall_seconds": 120}
+    config.SandboxKernelManager.binds = [[str(planted["extra"]), "/opt/extra"]]
+    config.SandboxKernelManager.sandbox_env = {"PYTHONPATH": "/opt/extra"}
+    nb = _notebook("import os, sandbox_extra_mod\n"
+                   "print(os.getuid(), sandbox_extra_mod.VALUE)")
+    nb, _ = SandboxedExecute(config=config).preprocess(nb, {})
+    uid, value = _texts(nb)[0].split()
+    assert int(uid) != 0 and value == "1234"
+
+
+# --------------------------------------------------------------- user mode
+
+USER = "course-sbx-test"
+USER_ATTACKS = """
+import socket
+res = {p: attempt(lambda p=p: open(p).read()) for p in ["/etc/shadow", SECRET]}
+res["list /root"] = attempt(lambda: os.listdir("/root"))
+res["list /home"] = attempt(lambda: os.listdir("/home"))
+res["write /"] = attempt(lambda: open("/evil", "w").write("x"))
+res["write /dev"] = attempt(lambda: open("/dev/evil", "w").write("x"))
+res["write /usr"] = attempt(lambda: open("/usr/evil", "w").write("x"))
+res["host tcp"] = attempt(lambda: socket.create_connection(("127.0.0.1", PORT), 3))
+res["nested user namespace"] = attempt(lambda: os.unshare(os.CLONE_NEWUSER))
+res["env"] = {"ok": "COURSE_SECRET_TOKEN" in os.environ}
+print(json.dumps(res))
+"""
+USER_FORK = """
+import subprocess
+kids = []
+try:
+    for _ in range(200):
+        kids.append(subprocess.Popen(["sleep", "20", "user-fork-token"]))
+except OSError:
+    pass
+print(json.dumps({"started": len(kids)}))
+"""
+USER_DISK = """
+n = 0
+try:
+    for i in range(100):
+        open(f"f{i}", "wb").write(b"x" * 2**20)
+        n += 1
+except OSError as e:
+    print(json.dumps({"written": n, "errno": e.errno}))
+"""
+USER_DRIVER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from tools.grading.policy import Limits, sandbox_available
+from tools.grading.sandbox import run_command
+jobs = json.loads(sys.stdin.read())
+def run(code, limits):
+    r = run_command(["python3", "-c", code], python="/usr/bin/python3",
+                    limits=Limits(**limits))
+    return {"code": r.returncode, "limit": r.limit, "out": r.stdout[-2000:],
+            "err": r.stderr[-500:]}
+out = {"mode": sandbox_available().mode, "ok": sandbox_available().ok}
+out.update({name: run(code, limits) for name, (code, limits) in jobs.items()})
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def test_account() -> str:
+    """An ordinary account for the user-mode tests (created once, idempotently)."""
+    if not AS_ROOT:
+        pytest.skip("creating the test account needs root")
+    if not os.path.exists("/usr/bin/python3"):
+        pytest.skip("user mode is tested with Debian's /usr/bin/python3: "
+                    "apt-get install -y python3")
+    if subprocess.run(["id", USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", USER], check=True)
+    return USER
+
+
+def test_user_mode_contains_the_same_attacks(test_account, host_listener):
+    port, accepted = host_listener
+    code = pathlib.Path(tempfile.mkdtemp(prefix="sbx-user-code-"))
+    os.chmod(code, 0o755)
+    shutil.copytree(ROOT / "tools" / "grading", code / "tools" / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "tools" / "__init__.py", code / "tools")
+    secret = code / "grader_secret.txt"  # the grading account's own file
+    secret.write_text("only the grader account may read this")
+    os.chown(secret, int(subprocess.check_output(["id", "-u", test_account])), -1)
+    os.chmod(secret, 0o600)
+    attacks = PRELUDE + f"SECRET, PORT = {str(secret)!r}, {port}\n" + USER_ATTACKS
+    jobs = {"attacks": (attacks, {}),
+            "fork": (PRELUDE + USER_FORK, {"processes": 16}),
+            "memory": ("x = bytearray(3 * 2**30)", {"address_space": 2**30}),
+            "disk": (PRELUDE + USER_DISK, {"scratch_bytes": 8 * 2**20}),
+            "wall": ("import time; time.sleep(100)", {"wall_seconds": 2})}
+    try:
+        run = subprocess.run(
+            ["setpriv", "--reuid", test_account, "--regid", test_account,
+             "--init-groups", "--", "/usr/bin/python3", "-c", USER_DRIVER, str(code)],
+            input=json.dumps(jobs), capture_output=True, text=True, timeout=120,
+            cwd="/", env={"PATH": "/usr/bin:/bin", "COURSE_SECRET_TOKEN": "tok_user"})
+    finally:
+        shutil.rmtree(code)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["mode"] == "user" and seen["ok"]
+    found = json.loads(seen["attacks"]["out"].strip().splitlines()[-1])
+    assert len(found) == 10
+    for name, outcome in found.items():
+        assert not outcome["ok"], f"user mode, {name}: {outcome}"
+    time.sleep(0.3)
+    assert accepted == []
+    assert json.loads(seen["fork"]["out"])["started"] < 16
+    assert _host_processes_with("user-fork-token") == []
+    assert "MemoryError" in seen["memory"]["err"]
+    assert json.loads(seen["disk"]["out"])["errno"] == 28
+    assert seen["wall"]["limit"] == "wall"
 
 
 def test_files_outside_scratch_unchanged(planted, hashes_before):

@@ -199,6 +199,7 @@ class Sandbox:
             elif os.path.isdir(host):
                 args += ["--ro-bind", host, host]
         args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
+        args += ["--perms", "0755", "--dir", "/etc"]
         for name in ETC_FILES:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         python_etc = [p for p in os.listdir("/etc") if p.startswith("python3")]
