@@ -205,9 +205,18 @@ class Sandbox:
         python_etc = [p for p in os.listdir("/etc") if p.startswith("python3")]
         for name in python_etc:
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        # scratch first: a Python installed under /tmp is bound on top of it
+        if self.mode == "root":  # the host tmpfs: scratch, and its .tmp as /tmp
+            args += ["--bind", str(self.scratch), SCRATCH,
+                     "--bind", str(self.scratch / ".tmp"), "/tmp"]
+        else:  # the sandbox's own tmpfs; the caller's files come from /.stage
+            size = str(self.limits.scratch_bytes)
+            args += ["--size", size, "--perms", "0700", "--tmpfs", SCRATCH,
+                     "--size", size, "--perms", "0700", "--tmpfs", "/tmp",
+                     "--ro-bind", str(self.scratch), "/.stage"]
         ro = [(p, p) for p in self._prefixes] + self.binds
         rw = [(d, d) for d in self.rw_dirs]
-        made = {"/", "/usr", "/etc", "/proc", "/dev", SCRATCH}
+        made = {"/", "/usr", "/etc", "/proc", "/dev", SCRATCH, "/tmp"}
         for _, inside in sorted(ro + rw, key=lambda b: b[1].count("/")):
             for parent in list(pathlib.PurePosixPath(inside).parents)[::-1]:
                 if str(parent) not in made:
@@ -217,12 +226,7 @@ class Sandbox:
             args += ["--ro-bind", host, inside]
         for host, inside in rw:
             args += ["--bind", host, inside]
-        if self.mode == "root":
-            args += ["--bind", str(self.scratch), SCRATCH]
-        else:
-            args += ["--size", str(self.limits.scratch_bytes), "--perms", "0700",
-                     "--tmpfs", SCRATCH, "--ro-bind", str(self.scratch), "/.stage"]
-        return args + ["--symlink", f"{SCRATCH}/.tmp", "/tmp"]
+        return args
 
     def _rlimits(self) -> list[str]:
         lim = self.limits
@@ -254,8 +258,7 @@ class Sandbox:
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all",
                     "--bounding-set=-all"]
         else:
-            cmd += ["/bin/sh", "-c", 'cp -R /.stage/. . && mkdir -p .tmp && '
-                    'exec "$@"', "sh"]
+            cmd += ["/bin/sh", "-c", 'cp -R /.stage/. . && exec "$@"', "sh"]
         cmd += [*self._rlimits(), *argv]
         if self.cgroup is not None:  # join the cgroup, then become bwrap
             cmd = ["/bin/sh", "-c", 'while [ "$1" != -- ]; do echo $$ > "$1" || '
