@@ -805,6 +805,90 @@ def test_user_mode_contains_the_same_attacks(test_account, host_listener):
     assert seen["wall"]["limit"] == "wall"
 
 
+USER_KERNEL_DRIVER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from tools.grading.kernel import SandboxKernelManager
+cells = json.loads(sys.stdin.read())
+nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {
+    "name": "python3", "display_name": "Python 3", "language": "python"}})
+km = SandboxKernelManager()
+try:
+    NotebookClient(nb, km=km, timeout=60).execute()
+finally:
+    run_sync(km.shutdown_kernel)(now=True)
+print(json.dumps([[o.get("text", o.get("ename", "")) for o in c.outputs]
+                  for c in nb.cells]))
+"""
+
+
+def _hidden_tops(paths: list[str]) -> dict[str, str]:
+    """For each path, its topmost ancestor that others cannot traverse (or none)."""
+    tops = {}
+    for path in paths:
+        for parent in reversed(pathlib.Path(path).parents):
+            if parent != pathlib.Path("/") and not os.stat(parent).st_mode & 0o001:
+                tops[path] = str(parent)
+                break
+    return tops
+
+
+@pytest.mark.slow
+def test_user_mode_kernel_runs_and_is_contained(test_account, planted):
+    """The grading account runs the kernel manager itself (bwrap --unshare-user).
+
+    The venv's base interpreter lives under /root here, which an ordinary account
+    cannot reach: the driver runs in a private mount namespace where just the
+    Python installation is bound back (what a grader account's own Python is).
+    """
+    code = pathlib.Path(tempfile.mkdtemp(prefix="sbx-user-code-", dir="/var/tmp"))
+    os.chmod(code, 0o755)
+    shutil.copytree(ROOT / "tools" / "grading", code / "tools" / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "tools" / "__init__.py", code / "tools")
+    prefixes = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)})
+    hidden = _hidden_tops(prefixes)
+    script = []
+    for number, prefix in enumerate(hidden):
+        (code / f"src{number}").mkdir()
+        script.append(f"mount --bind {prefix} {code}/src{number}")
+    for top in sorted(set(hidden.values())):
+        script.append(f"mount -t tmpfs -o mode=0755 tmpfs {top}")
+    for number, prefix in enumerate(hidden):
+        script.append(f"mkdir -p {prefix} && mount --bind {code}/src{number} {prefix}")
+    script.append(f'exec setpriv --reuid {test_account} --regid {test_account} '
+                  f'--init-groups -- {sys.executable} -c "$0" {code}')
+    cells = [PRELUDE + textwrap.dedent(f"""
+        import torch, ipykernel
+        out = {{"sum": float(torch.ones(3).sum()), "uid": os.getuid()}}
+        out["shadow"] = attempt(lambda: open("/etc/shadow").read())
+        out["source"] = attempt(lambda: open({str(planted["source_nb"])!r}).read())
+        out["venv"] = attempt(lambda: open({str(VENV_TORCH)!r}, "a").write("#"))
+        out["write /"] = attempt(lambda: open("/evil", "w").write("x"))
+        out["socket dir"] = os.path.dirname(ipykernel.get_connection_file())
+        print(json.dumps(out))
+    """)]
+    try:
+        run = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             " && ".join(script), USER_KERNEL_DRIVER], input=json.dumps(cells),
+            capture_output=True, text=True, timeout=180, cwd="/",
+            env={"PATH": "/usr/bin:/bin"})
+    finally:
+        shutil.rmtree(code)
+    assert run.returncode == 0, run.stderr[-3000:]
+    outputs = json.loads(run.stdout.strip().splitlines()[-1])
+    seen = json.loads(outputs[0][0].strip().splitlines()[-1])
+    uid = int(subprocess.check_output(["id", "-u", test_account]))
+    assert seen.pop("sum") == 3.0 and seen.pop("uid") == uid
+    assert not seen.pop("socket dir").startswith("/tmp")
+    for name, outcome in seen.items():
+        assert not outcome["ok"], f"user-mode kernel, {name}: {outcome}"
+
+
 def test_files_outside_scratch_unchanged(planted, hashes_before):
     """Run last in this file: after every attack above, the host is as it was."""
     assert _hash_targets(planted) == hashes_before

@@ -79,23 +79,28 @@ class _SandboxMixin(LoggingConfigurable):
         limits = Limits().replace(**self.limits)
         box = Sandbox(files=self.files, binds=[tuple(b) for b in self.binds],
                       limits=limits, env=self.sandbox_env, python=self.python)
+        self.sandbox = box
         self._kernel_dir = box.slot.path / "kernel"
         self._kernel_dir.mkdir(mode=0o700)
-        os.chown(self._kernel_dir, box.uid, box.uid)
+        self._own(self._kernel_dir)
         box.rw_dirs = [str(self._kernel_dir)]
-        self.sandbox = box
         self.connection_file = str(self._kernel_dir / "kernel.json")
         self.ip = str(self._kernel_dir / "k")
+
+    def _own(self, path) -> None:
+        """Give ``path`` to the sandbox's uid (root mode; in user mode it is ours)."""
+        if os.geteuid() == 0:
+            os.chown(path, self.sandbox.uid, self.sandbox.uid)
 
     async def _async_pre_start_kernel(self, **kw):
         if self.sandbox is None:
             self._open_sandbox()
         else:  # a restart: the new kernel must be able to bind again
-            os.chown(self._kernel_dir, self.sandbox.uid, self.sandbox.uid)
+            self._own(self._kernel_dir)
             os.chmod(self._kernel_dir, 0o700)
         kw.pop("env", None)
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+        self._own(self.connection_file)
         os.chmod(self.connection_file, 0o400)
         log = open(self.kernel_log, "ab") if self.kernel_log else subprocess.DEVNULL
         kw.update(env=dict(HOST_ENV), cwd="/", stdin=None, stdout=log, stderr=log)
@@ -108,6 +113,8 @@ class _SandboxMixin(LoggingConfigurable):
             await self._async_kill_kernel()
             raise
         wall = self.sandbox.limits.wall_seconds
+        if self._timer is not None:  # a restart
+            self._timer.cancel()
         self._timer = threading.Timer(wall, self._wall_timeout)
         self._timer.daemon = True
         self._timer.start()
