@@ -186,7 +186,11 @@ class Sandbox:
                "IPYTHONDIR": "/tmp/ipython", "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
                "JUPYTER_DATA_DIR": "/tmp/jupyter/data",
                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter/runtime",
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               # glibc's per-thread malloc arenas reserve 64 MiB of address space
+               # each: a torch kernel peaks at ~1.4 GiB of RLIMIT_AS with them,
+               # ~0.85 GiB with two (measured on the workbooks, README)
+               "MALLOC_ARENA_MAX": "2"}
         env.update(self.extra_env)
         return env
 
