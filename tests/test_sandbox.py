@@ -678,6 +678,26 @@ def test_kernel_wall_timeout_kills_the_whole_sandbox():
 
 
 @pytest.mark.slow
+def test_blocking_manager_and_client():
+    km = kernel.SyncSandboxKernelManager(limits={"wall_seconds": 60})
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        seen: list[str] = []
+        kc.execute_interactive("import os; print(os.getuid())", timeout=30,
+                               output_hook=lambda msg: seen.append(
+                                   msg["content"].get("text", "")))
+        assert int("".join(seen)) != 0
+        assert km.connection_file.startswith(str(km.sandbox.slot.path))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert km.sandbox is None and not km.is_alive()
+
+
+@pytest.mark.slow
 def test_nbgrader_execute_uses_the_sandbox_through_config(planted):
     from nbgrader.preprocessors import Execute
     from traitlets.config import Config

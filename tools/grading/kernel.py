@@ -7,7 +7,9 @@ and the five sockets live in ``<slot>/kernel/``, bound into the sandbox at the
 same path: owned by the sandbox's uid while the kernel binds its sockets, then
 handed to root (0755) so the learner can no longer add, swap or remove anything
 there; every socket is checked to be a socket of that uid before the grader
-connects. nbgrader: see ``nbgrader_snippet`` in the module's tests and README.
+connects. The kernel's working folder is the sandbox's scratch (the caller's
+``files``), never nbclient's ``cwd``, which may hold the notebook with its hidden
+tests. nbgrader set-up: docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -102,11 +104,16 @@ class _SandboxMixin(LoggingConfigurable):
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         self._own(self.connection_file)
         os.chmod(self.connection_file, 0o400)
-        log = open(self.kernel_log, "ab") if self.kernel_log else subprocess.DEVNULL
+        log = subprocess.DEVNULL
+        if self.kernel_log:
+            log = self._log = open(self.kernel_log, "ab")  # closed after launch
         kw.update(env=dict(HOST_ENV), cwd="/", stdin=None, stdout=log, stderr=log)
         return self.sandbox.command(kernel_cmd), kw
 
     async def _async_post_start_kernel(self, **kw) -> None:
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
         try:
             await self._lock_sockets()
         except BaseException:

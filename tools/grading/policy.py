@@ -29,7 +29,7 @@ USERNS_FIX = (
 
 @dataclass(frozen=True)
 class Limits:
-    """What one sandbox may use; every field is enforced (see the README of grading).
+    """What one sandbox may use; every field is enforced (docs/sandbox.md).
 
     Args:
         address_space: RLIMIT_AS of every process, bytes (torch needs ~0.8 GiB).
