@@ -6,11 +6,16 @@ and stops the kernel, as nbgrader does per submission: a plain
 ``SandboxKernelManager`` (bubblewrap, ipc sockets). Also a plain process
 (``python -c "import torch"``) against ``run_command``. Interleaved medians.
 
-Run: .venv/bin/python bench/bench_sandbox.py [repeats]   (as root or a grader)
+With ``--memory`` it instead runs the instructor version of every workbook
+(``source/*/*.ipynb``) in a sandboxed kernel and prints the kernel's peak address
+space (what RLIMIT_AS must allow) with and without ``MALLOC_ARENA_MAX=2``.
+
+Run: .venv/bin/python bench/bench_sandbox.py [repeats | --memory]
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -19,6 +24,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+import nbformat  # noqa: E402
 from jupyter_core.utils import run_sync  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
@@ -61,6 +67,41 @@ def sandboxed_process() -> None:
     assert result.returncode == 0, result.reason
 
 
+PEAK = ("s = open('/proc/self/status').read()\n"
+        "print(int(s.split('VmPeak:')[1].split()[0]) * 1024)")
+
+
+def _installed_course_utils() -> str:
+    """Where the venv imports course_utils from (the bind target)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec("
+         "'course_utils').submodule_search_locations[0])"], env=env, cwd="/",
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def workbook_peaks() -> None:
+    """Print each workbook's peak address space in a sandboxed kernel."""
+    root = HERE.parent
+    bind = [[str(root / "course_utils"), _installed_course_utils()]]
+    default = str(8 * (os.cpu_count() or 1))  # glibc's own default arena cap
+    for arenas in (default, "2"):
+        for path in sorted((root / "source").glob("*/*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            nb.cells.append(new_code_cell(PEAK))
+            km = SandboxKernelManager(binds=bind,
+                                      sandbox_env={"MALLOC_ARENA_MAX": arenas})
+            try:
+                NotebookClient(nb, km=km, timeout=120, allow_errors=True).execute()
+            finally:
+                run_sync(km.shutdown_kernel)(now=True)
+            errors = [o.ename for c in nb.cells if c.cell_type == "code"
+                      for o in c.outputs if o.output_type == "error"]
+            peak = int(nb.cells[-1].outputs[0]["text"]) / 2**30
+            print(f"{path.name:32s} MALLOC_ARENA_MAX={arenas:3s} peak {peak:.2f} "
+                  f"GiB  errors: {errors or 'none'}")
+
+
 def main(repeats: int = 5) -> dict[str, float]:
     """Print medians and the sandboxed/plain ratios; return the ratios."""
     available = sandbox_available()
@@ -88,4 +129,7 @@ def main(repeats: int = 5) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    if sys.argv[1:] == ["--memory"]:
+        workbook_peaks()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)

@@ -29,6 +29,7 @@ SCRATCH = "/scratch"
 ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtime",
              "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
              "mime.types", "os-release", "fonts", "ssl/certs")
+_MPL_CACHE = ".cache/matplotlib"  # in the scratch folder, seeded by _font_cache
 HOST_ENV = {"PATH": "/usr/bin:/bin"}  # bwrap's own; the program's is set by --setenv
 _RESERVED = ("/tmp", SCRATCH, "/proc", "/dev")
 _TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -152,6 +153,7 @@ class Sandbox:
 
     def _prepare(self, files: Mapping[str, _scratch.FileSource]) -> None:
         limits = self.limits
+        files = {**_font_cache(), **files}
         if self.mode == "root":
             self.scratch = self.slot.path / "scratch"
             self.scratch.mkdir()
@@ -182,7 +184,8 @@ class Sandbox:
         env = {"PATH": path, "HOME": SCRATCH,
                "USER": "learner", "LOGNAME": "learner", "LANG": "C.UTF-8",
                "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1",
-               "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib",
+               "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLCONFIGDIR": f"{SCRATCH}/{_MPL_CACHE}",
                "IPYTHONDIR": "/tmp/ipython", "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
                "JUPYTER_DATA_DIR": "/tmp/jupyter/data",
                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter/runtime",
@@ -372,6 +375,14 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _font_cache() -> dict[str, str]:
+    """The grader's matplotlib font list, so no sandbox rebuilds it (~0.5 s)."""
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME")
+                         or pathlib.Path.home() / ".cache") / "matplotlib"
+    found = sorted(cache.glob("fontlist-v*.json")) if cache.is_dir() else []
+    return {f"{_MPL_CACHE}/{found[-1].name}": str(found[-1])} if found else {}
 
 
 def run_command(argv: Sequence[str], *, files: Mapping[str, _scratch.FileSource]
