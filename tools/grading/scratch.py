@@ -1,11 +1,12 @@
 """The host side of a sandbox: its uid slot, its folders, its scratch tmpfs.
 
 Root mode: slot ``n`` (an flock on ``<base>/slot-n.lock``) owns uid
-``UID_BASE + n`` and the folder ``<base>/slot-n/``, whose ``scratch/`` is a
-size-limited tmpfs mounted on the host, owned by that uid, so the grader can read
-it after the sandbox is gone. User mode has the folder but no host tmpfs (an
-unprivileged user cannot mount one): the sandbox gets its own ``--size`` tmpfs
-and the caller's files are copied in from ``stage/``.
+``UID_BASE + n`` (skipped if an account has it) and the folder
+``<base>/slot-n/``, whose ``scratch/`` is a size-limited tmpfs mounted on the
+host, owned by that uid, so the grader can read it after the sandbox is gone.
+User mode has the folder but no host tmpfs (an unprivileged user cannot mount
+one): the sandbox gets its own ``--size`` tmpfs and the caller's files are copied
+in from ``stage/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import errno
 import fcntl
 import os
 import pathlib
+import pwd
 import shutil
 import stat
 from collections.abc import Mapping
@@ -64,6 +66,14 @@ def unmount(target: pathlib.Path) -> None:
         raise OSError(code, f"umount {target}: {os.strerror(code)}")
 
 
+def _uid_taken(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
 class Slot:
     """A locked slot: its number, uid and folder (released by ``release``)."""
 
@@ -73,6 +83,8 @@ class Slot:
         self.base.mkdir(parents=True, exist_ok=True)
         os.chmod(self.base, 0o711 if os.geteuid() == 0 else 0o700)
         for number in range(slots):
+            if os.geteuid() == 0 and _uid_taken(uid_base + number):
+                continue  # a real account: never run learners' code as it
             lock = os.open(self.base / f"slot-{number}.lock",
                            os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
