@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,7 +127,9 @@ class Sandbox:
             raise RuntimeError(f"no sandbox: {availability.reason}; fix: "
                                f"{availability.fix}")
         self.mode = availability.mode
-        self.python = python or sys.executable
+        self.python = shutil.which(python) if python else sys.executable
+        if not self.python:
+            raise ValueError(f"python must name an interpreter, got {python!r}")
         self._prefixes = self._python_prefixes(self.python)
         self.extra_env = dict(env or {})
         self.rw_dirs = [str(d) for d in rw_dirs]
