@@ -147,6 +147,19 @@ def test_availability_says_why_and_how_to_fix(monkeypatch):
     assert "--unsafe-no-sandbox" in policy.refusal_message(missing)
 
 
+def test_availability_names_the_sysctl_when_user_namespaces_are_off(monkeypatch):
+    failed = subprocess.CompletedProcess(
+        ["bwrap"], 1, "", "bwrap: No permissions to create new namespace, likely "
+        "because the kernel does not allow non-privileged user namespaces.\n")
+    sandbox_available.cache_clear()
+    monkeypatch.setattr(policy.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(policy, "_trial", lambda mode: failed)
+    off = sandbox_available()
+    sandbox_available.cache_clear()
+    assert not off and off.mode == "user" and "namespace" in off.reason
+    assert "sysctl -w user.max_user_namespaces=" in off.fix
+
+
 def test_limits_reject_bad_values():
     with pytest.raises(TypeError, match="processes"):
         Limits(processes="many")
