@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import nbformat  # noqa: E402
+from jupyter_client import AsyncKernelManager  # noqa: E402
 from jupyter_core.utils import run_sync  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
@@ -42,20 +43,22 @@ def _notebook():
         "name": "python3", "display_name": "Python 3", "language": "python"}})
 
 
-def plain_kernel() -> None:
+def _run_kernel(km) -> None:
+    """Start a kernel with ``km``, run the notebook, stop it: the same for both."""
     nb = _notebook()
-    NotebookClient(nb, timeout=60, shutdown_kernel="immediate").execute()
-    assert "tensor(3.)" in nb.cells[0].outputs[0]["text"]
-
-
-def sandboxed_kernel() -> None:
-    nb = _notebook()
-    km = SandboxKernelManager()
     try:
         NotebookClient(nb, km=km, timeout=60).execute()
     finally:
         run_sync(km.shutdown_kernel)(now=True)
     assert "tensor(3.)" in nb.cells[0].outputs[0]["text"]
+
+
+def plain_kernel() -> None:
+    _run_kernel(AsyncKernelManager(kernel_name="python3"))
+
+
+def sandboxed_kernel() -> None:
+    _run_kernel(SandboxKernelManager())
 
 
 def plain_process() -> None:

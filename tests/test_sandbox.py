@@ -676,6 +676,17 @@ def test_kernel_attacks_fail(planted, host_listener, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_submitted_ipykernel_launcher_is_not_run(tmp_path):
+    """A learner's file must not replace the kernel before its sockets are locked."""
+    evil = ("import os\nopen('/scratch/pwned', 'w').write('ran')\n"
+            "raise SystemExit(3)\n")
+    km = kernel.SandboxKernelManager(files={"ipykernel_launcher.py": evil.encode()},
+                                     output_dir=str(tmp_path / "out"))
+    texts = _execute(_notebook("import os\nprint(sorted(os.listdir('.')))"), km)
+    assert "ipykernel_launcher.py" in texts[0] and "pwned" not in texts[0]
+
+
+@pytest.mark.slow
 def test_kernel_interrupt_by_message_then_next_cell_runs():
     km = kernel.SandboxKernelManager()
     texts = _execute(_notebook("while True:\n    pass", "print('after')"), km,
@@ -697,6 +708,7 @@ def test_kernel_wall_timeout_kills_the_whole_sandbox():
         _execute(nb, km)
     assert time.monotonic() - start < 40
     assert "started" in _texts(nb)[0]  # the child was running when the wall hit
+    assert km.sandbox_status().startswith("wall-clock timeout after 10 s")
     assert _host_processes_with("wall-kernel-token") == []
     if AS_ROOT:
         assert _processes_of_slot_uids() == []

@@ -29,6 +29,11 @@ from traitlets.config import LoggingConfigurable
 from tools.grading.policy import Limits
 from tools.grading.sandbox import HOST_ENV, Sandbox
 
+# ``python -m ipykernel_launcher`` would import a learner's ipykernel_launcher.py
+# from the working folder (sys.path[0]); this drops that entry first (IPython
+# puts it back for the notebook's own imports).
+_LAUNCH = ("import sys; del sys.path[0]; "
+           "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
 _CHANNELS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
@@ -63,10 +68,9 @@ class _SandboxMixin(LoggingConfigurable):
     @property
     def kernel_spec(self) -> KernelSpec:
         """Our own spec: no kernelspec's argv is run, interrupts go by message."""
-        return KernelSpec(argv=[self.python, "-m", "ipykernel_launcher", "-f",
-                                "{connection_file}"], display_name="Python 3 "
-                          "(sandbox)", language="python", interrupt_mode="message",
-                          env={}, metadata={})
+        return KernelSpec(argv=[self.python, "-c", _LAUNCH, "-f", "{connection_file}"],
+                          display_name="Python 3 (sandbox)", language="python",
+                          interrupt_mode="message", env={}, metadata={})
 
     @property
     def ipykernel(self) -> bool:
@@ -156,13 +160,17 @@ class _SandboxMixin(LoggingConfigurable):
             self.sandbox.kill(process.pid)
 
     def sandbox_status(self) -> str:
-        """One line: which limit ended the kernel, if one did."""
-        if self.sandbox_limit_hit == "wall":
-            return (f"wall-clock timeout after {self.sandbox.limits.wall_seconds:g} s:"
-                    f" the sandbox was killed")
-        if self.sandbox and self.sandbox.cgroup and self.sandbox.cgroup.oom_killed():
-            return "out of memory: the sandbox's memory cgroup killed a process"
-        return ""
+        """One line: which limit ended the kernel, if one did (also after cleanup)."""
+        if self.sandbox is not None and not self.sandbox_limit_hit:
+            cgroup = self.sandbox.cgroup
+            if cgroup is not None and cgroup.oom_killed():
+                self.sandbox_limit_hit = "memory"
+        limits = Limits().replace(**self.limits)
+        return {"wall": f"wall-clock timeout after {limits.wall_seconds:g} s: the "
+                        f"sandbox was killed",
+                "memory": f"out of memory: the sandbox's processes went over "
+                          f"{limits.memory / 2**30:.1f} GiB and the kernel killed "
+                          f"one"}.get(self.sandbox_limit_hit, "")
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -170,6 +178,7 @@ class _SandboxMixin(LoggingConfigurable):
             return
         if self._timer is not None:
             self._timer.cancel()
+        self.sandbox_status()  # remember an OOM kill before the cgroup goes
         try:
             if self.output_dir:
                 self.sandbox.collect(self.output_dir)
