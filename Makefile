@@ -12,8 +12,8 @@ PORT   ?= 8888
 # nbgrader's gradebook runs the venv's `alembic`, so the venv goes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup lab test lint bench bench-grading bench-report measure-blocks \
-        clean generate release collect grade feedback export report
+.PHONY: help setup sandbox-deps lab test lint bench bench-grading bench-report \
+        measure-blocks clean generate release collect grade feedback export report
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
@@ -24,7 +24,14 @@ help:
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
 	@echo "             make export LMS=canvas|moodle [MAP=lms_students.csv] | report"
 
-setup: $(STAMP)
+setup: sandbox-deps $(STAMP)
+
+# Grading runs learners' code in a bubblewrap sandbox (tools/grading/): Debian's
+# bubblewrap, plus setpriv and prlimit from util-linux (always installed).
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q bubblewrap; \
+	  else echo "note: grading's sandbox needs bubblewrap: sudo apt-get install -y bubblewrap"; fi
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
