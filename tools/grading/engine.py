@@ -161,7 +161,7 @@ def grade(root: pathlib.Path, assignments: list[str], jobs: int | None = None,
         ``autograded/grading_status.json``.
     """
     if not unsafe_no_sandbox:
-        from tools.grading.sandbox_session import require_sandbox
+        from tools.grading.session import require_sandbox
 
         require_sandbox()
     pairs = submissions_in(root, assignments)

@@ -88,7 +88,7 @@ class GradeInSandbox(Execute):
         return nb, resources
 
     def _session(self, resources):
-        from tools.grading.sandbox_session import SandboxSession
+        from tools.grading.session import SandboxSession
 
         if not self.sandbox:
             return None
