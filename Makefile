@@ -13,7 +13,7 @@ PORT   ?= 8888
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup lab test lint bench bench-grading clean \
-        release collect grade feedback export workbooks
+        release collect grade feedback export workbooks hub hub-stop
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
@@ -21,6 +21,8 @@ help:
 	@echo "make bench  set up if needed, print the speed ratios of bench/"
 	@echo "make setup  only set up (.venv with the CPU build of torch)"
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
+	@echo "make hub    (root) a JupyterHub for a class on 127.0.0.1:\$$HUB_PORT (8000)"
+	@echo "make hub-stop  stop it, its proxy and every user's server"
 
 setup: $(STAMP)
 
@@ -74,6 +76,16 @@ export: setup
 workbooks: setup
 	$(BIN)/python tools/workbooks/build.py
 	$(BIN)/python tools/instructor.py release
+
+# A JupyterHub for a class (as root): accounts, exchange, formgrader service. It
+# builds its own users' environment under /opt/quantization-fundamentals from
+# constraints.txt and $(TORCH); see docs/hub.md.
+HUB_PORT ?= 8000
+hub:
+	$(PYTHON) deploy/hub/hubctl.py start --port $(HUB_PORT)
+
+hub-stop:
+	$(PYTHON) deploy/hub/hubctl.py stop
 
 clean:
 	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \

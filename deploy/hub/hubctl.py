@@ -166,8 +166,8 @@ def _wait_ready(proc: subprocess.Popen, port: int, log_file: Path) -> None:
                        f"see {log_file}:\n{log_file.read_text()[-3000:]}")
 
 
-def _account_pids() -> list[int]:
-    """Processes of the course's accounts (their servers and kernels)."""
+def _account_pids(layout: Layout) -> list[int]:
+    """Processes of the course's accounts started by this hub (servers, kernels)."""
     uids = set()
     for name in ACCOUNTS:
         with contextlib.suppress(KeyError):
@@ -176,7 +176,10 @@ def _account_pids() -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if entry.stat().st_uid in uids:
+                if entry.stat().st_uid not in uids:
+                    continue
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                if f"QF_HUB_STATE={layout.state}".encode() in environ:
                     pids.append(int(entry.name))
     return pids
 
@@ -204,19 +207,21 @@ def stop(layout: Layout, timeout: float = 30.0) -> None:
     with contextlib.suppress(FileNotFoundError):
         info_file.unlink()
     # servers and kernels of the course's accounts that outlived the hub
-    leftovers = _account_pids()
+    leftovers = _account_pids(layout)
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
     if leftovers:
         time.sleep(2)
-        for pid in _account_pids():
+        for pid in _account_pids(layout):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         log(f"ended {len(leftovers)} leftover process(es) of the course accounts")
 
 
 def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -119,6 +119,8 @@ def _base_env(role: str) -> dict:
         "PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin",
         "JUPYTER_CONFIG_PATH": f"{ETC}/{role}:{ETC}/common",
         "QF_EXCHANGE_ROOT": EXCHANGE,
+        # marks this hub's processes (hubctl stop ends any that outlive it)
+        "QF_HUB_STATE": STATE,
         "LANG": "C.UTF-8",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "HF_HUB_OFFLINE": "1",

@@ -23,8 +23,19 @@ GRADER = f"grader-{COURSE}"
 INSTRUCTORS = ("instructor",)
 STUDENTS = ("student1", "student2", "student3")
 ACCOUNTS = INSTRUCTORS + (GRADER,) + STUDENTS
-#: the torch build installed before the project (as the Makefile's TORCH)
-TORCH = "torch==2.13.0"
+
+
+def makefile_torch(makefile: Path = REPO / "Makefile") -> str:
+    """The Makefile's torch pin (``TORCH := torch==X``): one pin for lab and hub."""
+    for line in makefile.read_text().splitlines():
+        name, sep, value = line.partition(":=")
+        if sep and name.strip() == "TORCH":
+            return value.strip()
+    raise RuntimeError(f"{makefile} has no `TORCH := torch==...` line")
+
+
+#: the torch build installed before the project, as by `make setup`
+TORCH = makefile_torch()
 
 
 @dataclass
@@ -80,6 +91,10 @@ def ensure_accounts() -> None:
         # nobody else may read a student's work, its nbgrader cache (which names
         # its submission) or the grader's course copy
         home.chmod(0o700)
+    # the grader may give a feedback file a student's own group (and only that)
+    for student in STUDENTS:
+        if GRADER not in grp.getgrnam(student).gr_mem:
+            run("gpasswd", "--add", GRADER, student)
 
 
 def uid_gid(name: str) -> tuple[int, int]:

@@ -13,3 +13,6 @@ c.CourseDirectory.root = os.environ["QF_COURSE_ROOT"]
 # Collect only submissions owned by the student their name claims (nbgrader's own
 # collect warns and takes them anyway: anyone could hand in for anyone else).
 c.ExchangeFactory.collect = "course_hub.exchange.OwnerCheckedCollect"
+# Feedback readable by its student only (nbgrader's own leaves it world-readable,
+# hidden by an unguessable name).
+c.ExchangeFactory.release_feedback = "course_hub.exchange.PrivateReleaseFeedback"

@@ -13,8 +13,12 @@ nbgrader 0.9.6's exchange (``nbgrader.exchange.default``) on one shared folder:
   hash of a 64-byte secret that is stored in the submission.
 
 The hub pre-creates ``<root>`` with the sticky bit and ``inbound`` as ``3733``
-(setgid and sticky): nobody can rename or delete another's entry. The two classes
-here close the other two gaps, configured through ``ExchangeFactory``.
+(setgid and sticky): nobody can rename or delete another's entry. The classes
+here close the other gaps, configured through ``ExchangeFactory``: a submission
+is readable by its author and the grader's group only, collect takes only
+submissions owned by the student named, and a feedback file is readable by its
+student's own group only (the grader account is a member of each student's
+private group, set up by the hub).
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ import os
 import pwd
 import stat
 
-from nbgrader.exchange.default import ExchangeCollect, ExchangeSubmit
+from nbgrader.exchange.default import (
+    ExchangeCollect,
+    ExchangeReleaseFeedback,
+    ExchangeSubmit,
+)
+from nbgrader.utils import notebook_hash
 
 #: a submission's folders: author and grader's group; files: author rw, group r
 DIR_MODE = 0o770
@@ -107,3 +116,34 @@ class OwnerCheckedCollect(ExchangeCollect):
                 ordered = early or ordered
             chosen.append(ordered[0])
         return chosen
+
+
+class PrivateReleaseFeedback(ExchangeReleaseFeedback):
+    """nbgrader's release_feedback, each file then readable by its student only.
+
+    The file keeps nbgrader's unguessable name and gets the student's own group
+    and mode ``0640``. If the grader cannot give it that group, it stays as
+    nbgrader left it (``0644``), with a warning.
+    """
+
+    def copy_files(self):
+        super().copy_files()
+        pattern = os.path.join(self.src_path, "*.html")
+        for html in glob.glob(pattern):
+            folder = os.path.dirname(html)
+            student = os.path.basename(os.path.dirname(folder))
+            notebook_id = os.path.splitext(os.path.basename(html))[0]
+            secret_file = os.path.join(folder, "submission_secret.txt")
+            if not os.path.isfile(secret_file):
+                continue
+            with open(secret_file) as fh:
+                checksum = notebook_hash(secret=fh.read(), notebook_id=notebook_id)
+            dest = os.path.join(self.dest_path, f"{checksum}.html")
+            if not os.path.isfile(dest):
+                continue
+            try:
+                os.chown(dest, -1, pwd.getpwnam(student).pw_gid)
+            except (KeyError, PermissionError) as err:
+                self.log.warning("Feedback %s kept readable by all: %s", dest, err)
+                continue
+            os.chmod(dest, FILE_MODE)
