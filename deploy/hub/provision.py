@@ -66,6 +66,14 @@ def run(*cmd: str, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+def apt_install(*packages: str) -> None:
+    """``apt-get install`` Debian packages, updating the lists once if needed."""
+    cmd = ["apt-get", "install", "-y", "-q", *packages]
+    if subprocess.run(cmd, capture_output=True).returncode:
+        run("apt-get", "update", "-q")
+        run(*cmd)
+
+
 def as_user(user: str, *cmd: str, env: dict | None = None
             ) -> subprocess.CompletedProcess:
     """Run ``cmd`` as ``user`` (runuser), without raising; output captured."""
@@ -126,7 +134,7 @@ def interpreter(layout: Layout) -> str:
     stamp = dest / ".copied-from"
     if not (stamp.is_file() and stamp.read_text() == str(base)):
         if shutil.which("patchelf") is None:
-            run("apt-get", "install", "-y", "-q", "patchelf")
+            apt_install("patchelf")
         log(f"copying the interpreter {base} to {dest} (other accounts cannot "
             "run it where it is)")
         shutil.rmtree(dest, ignore_errors=True)
@@ -210,7 +218,7 @@ def ensure_proxy(layout: Layout) -> None:
     if stamp.is_file() and stamp.read_text() == digest and binary.exists():
         return
     if shutil.which("npm") is None:
-        run("apt-get", "install", "-y", "-q", "nodejs", "npm")
+        apt_install("nodejs", "npm")
     for name in ("package.json", "package-lock.json"):
         shutil.copy2(HUB_DIR / name, dest / name)
     log("installing configurable-http-proxy (npm ci)")

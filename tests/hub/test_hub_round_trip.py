@@ -136,6 +136,29 @@ def test_2_student1_answers_and_submits(hub, browser):
     state["student1_submission"] = mine[0]
 
 
+def _follow(page, frame, href: str, tries: int = 3) -> None:
+    """Click the formgrader's visible link to ``href``; wait until it has loaded."""
+    for _ in range(tries):
+        frame.locator(f"a[href$='{href}']:visible").first.click()
+        try:
+            _frame_of(page, href, timeout=15).wait_for_load_state()
+            return
+        except AssertionError:
+            continue  # the table re-rendered under the click: again
+    raise AssertionError(f"the formgrader did not open {href}")
+
+
+def _frame_of(page, path: str, timeout: float = 60):
+    """The page's frame whose URL contains ``path``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if path in frame.url:
+                return frame
+        time.sleep(0.25)
+    raise AssertionError(f"no frame at {path}: {[f.url for f in page.frames]}")
+
+
 class _Server:
     """What ``labkit.open_notebook`` needs of a server: a JupyterLab URL."""
 
@@ -143,7 +166,8 @@ class _Server:
         self.base = info["url"].replace("://", f"://{user}.") + f"/user/{user}"
 
     def lab_url(self, path: str = "") -> str:
-        return f"{self.base}/lab/tree/{path}?reset" if path else f"{self.base}/lab?reset"
+        tree = f"/tree/{path}" if path else ""
+        return f"{self.base}/lab{tree}?reset"
 
 
 def test_3_student2_submits_blank_and_forges(hub, browser):
@@ -201,18 +225,28 @@ def test_4_instructor_collects_grades_and_releases_feedback(hub, browser):
     for href in (f"/formgrader/gradebook/{ASSIGNMENT}",
                  f"/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}",
                  f"/formgrader/submissions/{sub_id}"):
-        frame.locator(f"a[href$='{href}']").first.click()
-    score = frame.locator("input.score#written_pytorch")
-    score.wait_for(timeout=hubkit.LONG)
-    score.fill("1")
-    score.press("Tab")
-    comment = frame.locator("textarea#written_pytorch-comment")
-    comment.fill(COMMENT)
-    comment.press("Tab")
-    time.sleep(1)
+        _follow(page, frame, href)
+    # the page fills its fields from the gradebook once loaded: wait for that
+    grading = _frame_of(page, f"/formgrader/submissions/{sub_id}")
+    grading.wait_for_load_state("networkidle")
+    cell = grading.locator(".nbgrader_cell", has=grading.locator(
+        "input.score#written_pytorch"))
+    comment = grading.locator("textarea#written_pytorch-comment")
+    graded = None
+    for _ in range(3):
+        comment.fill(COMMENT)
+        comment.press("Tab")
+        cell.get_by_role("button", name="Full credit").click()
+        for _ in range(20):  # each field is saved on its change event
+            graded = hubkit.manual_grade(layout, "student1", "written_pytorch")
+            if graded == (1.0, COMMENT):
+                break
+            time.sleep(0.5)
+        if graded == (1.0, COMMENT):
+            break
+    comment.scroll_into_view_if_needed()
     _shot(page, "formgrader_manual_grade")
-    assert hubkit.manual_grade(layout, "student1", "written_pytorch") == (
-        1.0, COMMENT)
+    assert graded == (1.0, COMMENT)
 
     frame = hubkit.open_formgrader(page, info)
     row = hubkit.assignment_row(frame)
