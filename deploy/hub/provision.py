@@ -11,6 +11,7 @@ import hashlib
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -263,15 +264,27 @@ def ensure_course_copy(layout: Layout) -> None:
     link = root / "nbgrader_config.py"
     if link.is_symlink() or link.exists():
         link.unlink()
-    link.symlink_to(REPO / "nbgrader_config.py")
+    config = REPO / "nbgrader_config.py"
+    link.symlink_to(config)
     for path in [root, *root.rglob("*")]:
         os.chown(path, uid, gid, follow_symlinks=False)
     root.chmod(0o700)
-    check = as_user(GRADER, "test", "-r", str(link))
-    if check.returncode:
-        raise RuntimeError(
-            f"{GRADER} cannot read {REPO / 'nbgrader_config.py'}: the checkout "
-            "must be in a folder that account can traverse (not under /root)")
+    if as_user(GRADER, "test", "-r", str(link)).returncode:
+        # The checkout is where the grader cannot go (e.g. under /root): a hard
+        # link is the same file (one inode), not a copy; `make hub` renews it.
+        link.unlink()
+        try:
+            os.link(config, link)
+        except OSError as err:
+            raise RuntimeError(
+                f"{GRADER} cannot read {config}, and it cannot be hard-linked "
+                f"({err}): put the checkout where that account can traverse"
+            ) from err
+        log(f"WARNING: {GRADER} cannot traverse {REPO}: the course root's "
+            "nbgrader_config.py is a hard link to it (renewed by every start)")
+        if as_user(GRADER, "test", "-r", str(link)).returncode:
+            raise RuntimeError(f"{GRADER} cannot read {config} (mode "
+                               f"{stat.filemode(config.stat().st_mode)})")
 
 
 def protect_repository() -> None:
