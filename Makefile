@@ -13,7 +13,8 @@ PORT   ?= 8888
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup sandbox-deps lab test lint bench bench-grading bench-report \
-        measure-blocks clean generate release collect grade feedback export report
+        measure-blocks clean generate release collect grade feedback export report \
+        hub hub-stop
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
@@ -23,6 +24,8 @@ help:
 	@echo "make generate [CHECK=1]  write (or check) every generated file"
 	@echo "instructors: make release | collect FROM=dir | grade | feedback | export"
 	@echo "             make export LMS=canvas|moodle [MAP=lms_students.csv] | report"
+	@echo "make hub    (root) a JupyterHub for a class on 127.0.0.1:\$$HUB_PORT (8000)"
+	@echo "make hub-stop  stop it, its proxy and every user's server"
 
 setup: sandbox-deps $(STAMP)
 
@@ -98,6 +101,16 @@ report: setup
 # definitions in tools/; CHECK=1 only lists what is stale (and fails).
 generate: setup
 	$(BIN)/python -m tools.generate $(if $(CHECK),--check,)
+
+# A JupyterHub for a class (as root): accounts, exchange, formgrader service. It
+# builds its own users' environment under /opt/quantization-fundamentals from
+# constraints.txt and $(TORCH); see docs/hub.md.
+HUB_PORT ?= 8000
+hub:
+	$(PYTHON) deploy/hub/hubctl.py start --port $(HUB_PORT)
+
+hub-stop:
+	$(PYTHON) deploy/hub/hubctl.py stop
 
 clean:
 	rm -rf $(VENV) autograded/*/ autograded/grading_status.json submitted feedback \
