@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
 A1, A2, A3 = ASSIGNMENTS
 CELL_TIMEOUT = 20  # seconds; the infinite loop costs one of these
-UNSAFE = True  # until the OS sandbox is merged: the same pipeline without it
+UNSAFE = False  # grade in the OS sandbox (tests/test_sandbox.py tests the sandbox)
 
 
 def _without(nb, grade_id):

@@ -189,9 +189,9 @@ def ensure_venv(layout: Layout) -> None:
         run(*pip, TORCH)
         run(*pip, f"{REPO}[hub]", cwd="/")
         stamp.write_text(digest)
-    else:
-        # the course package may have changed: reinstall just it (a few seconds)
-        run(*pip, "--no-deps", "--force-reinstall", f"{REPO}", cwd="/")
+    # the course package itself may have changed (pip keeps an installed copy of
+    # the same version): always reinstall just it (a few seconds)
+    run(*pip, "--no-deps", "--force-reinstall", f"{REPO}", cwd="/")
     site = run(str(venv / "bin" / "python"), "-c",
                "import sysconfig; print(sysconfig.get_paths()['purelib'])"
                ).stdout.strip()
