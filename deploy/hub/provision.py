@@ -190,7 +190,9 @@ def ensure_venv(layout: Layout) -> None:
         run(*pip, f"{REPO}[hub]", cwd="/")
         stamp.write_text(digest)
     # the course package itself may have changed (pip keeps an installed copy of
-    # the same version): always reinstall just it (a few seconds)
+    # the same version): always reinstall just it (a few seconds), from a fresh
+    # build (setuptools keeps files in build/ that are newer than their source)
+    shutil.rmtree(REPO / "build", ignore_errors=True)
     run(*pip, "--no-deps", "--force-reinstall", f"{REPO}", cwd="/")
     site = run(str(venv / "bin" / "python"), "-c",
                "import sysconfig; print(sysconfig.get_paths()['purelib'])"

@@ -199,6 +199,9 @@ def test_4_instructor_collects_grades_and_releases_feedback(hub, browser):
     streams = [o for o in c1["outputs"] if o.get("output_type") == "stream"]
     # the course's nbgrader_config.py strips stderr before scoring (IgnorePattern)
     assert not [o for o in streams if o["name"] == "stderr"], c1["outputs"]
+    # and grades in the OS sandbox, as the (unprivileged) grader account
+    verdicts = json.loads((autograded.parent / "verdicts.json").read_text())
+    assert verdicts["sandboxed"] is True and verdicts["status"] == "graded"
 
     # autograde student2 from the grader's terminal (the command line)
     log = hubkit.terminal_autograde(page, info, layout, "student2")
@@ -208,6 +211,9 @@ def test_4_instructor_collects_grades_and_releases_feedback(hub, browser):
     # the very file of the repository (a symbolic link, or a hard link when the
     # grader cannot traverse the checkout), never a copy of it
     assert os.path.samefile(course_config, hubkit.REPO / "nbgrader_config.py")
+    verdicts = json.loads((layout.course_root / "autograded" / "student2" /
+                           ASSIGNMENT / "verdicts.json").read_text())
+    assert verdicts["sandboxed"] is True
 
     # grade A1 by hand
     frame = hubkit.open_formgrader(page, info)

@@ -1,18 +1,28 @@
 """Quantization Fundamentals: the shared library behind the course notebooks.
 
-Modules, one job each:
+One module per idea (the lessons import the facades ``bits``, ``models``, ``viz``
+and ``widgets``, which gather them):
 
-- ``bits``: integer and floating-point encodings (fields, exact values, neighbours)
-- ``quant``: linear quantization kernels and bit packing
-- ``layers``: an int8-weight linear layer and the swap of a model's linear layers
-- ``models``: loading models in a dtype, true memory footprint, output comparison
-- ``viz``: matplotlib figures
-- ``widgets``: ipywidgets explorers built on the above
-- ``checks``: self-checks of workbook answers for self-study learners
-- ``notebook``: the set-up cell every notebook starts with
+- numbers: ``integers`` (ranges, two's complement, bit strings), ``formats``
+  (float formats and their registry), ``dtypes`` (dtype names), ``codec`` (exact
+  encode/decode of one number), ``tensor_codec`` (the same over tensors),
+  ``explain`` (how one number is stored), ``number_text`` (typed numbers, exact
+  decimals), ``bits`` (the facade of lesson 2);
+- quantization: ``quant`` and ``quant_core`` (linear quantization), ``packing``,
+  ``metrics`` (errors), ``layers`` (an int8 linear layer), ``blocks`` (MX, NVFP4,
+  NF4 block formats);
+- models: ``models`` (loading, footprint, embeddings, load memory), ``offline``
+  (the offline policy);
+- display: ``style`` (palette and figure style), ``viz`` (figures), ``widgets``
+  (explorers), ``examples`` (demo data), ``notebook`` (the lessons' set-up);
+- workbooks: ``workbook`` (their set-up), ``checks`` (self-check), ``feedback``
+  (verdicts), ``answers`` (canonical forms), ``mistakes`` and ``kernel_slips``
+  (the usual slips), ``probes`` (function answers), ``tripwire``, ``hashing``,
+  ``catalogue`` (and the generated ``_catalogue``).
 
-Heavy libraries (transformers, matplotlib, ipywidgets) are imported only by the
-modules that need them, so ``import course_utils`` costs little more than torch.
+Heavy libraries (transformers, matplotlib, ipywidgets, torchao) are imported only
+by the modules that need them, so ``import course_utils`` costs little more than
+torch.
 """
 
 __version__ = "0.1.0"

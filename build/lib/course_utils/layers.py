@@ -1,7 +1,8 @@
 """An int8-weight linear layer and the swap of a model's linear layers.
 
-Lesson 5: Linear quantization (weights in int8, activations in their own dtype:
-"W8A16"). Weights are quantized as optimum-quanto's ``qint8`` weights are:
+Lesson 5: Linear quantization. Weights are stored in int8 and activations stay in
+their own dtype: "W8A32" with float32 inputs (as in lesson 5), "W8A16" with bf16
+or fp16 inputs. Weights are quantized as optimum-quanto's ``qint8`` weights are:
 symmetric, one scale per output channel, ``scale = max|w_row| / 127``,
 ``q = clamp(round(w / scale), -128, 127)``.
 """

@@ -1,6 +1,7 @@
 """The set-up cell every course notebook starts with: quiet, seeded, offline.
 
-Introduced in every lesson's first cell::
+Every lesson and workbook starts with :data:`SETUP_CELL` (the generators and the
+tests read it from here)::
 
     from course_utils.notebook import setup
     setup()
@@ -15,19 +16,10 @@ import warnings
 
 import torch
 
-#: Set this environment variable to ``1`` to allow downloads from a model hub.
-ONLINE_ENV = "COURSE_ONLINE"
+from course_utils.offline import is_online
 
-
-def is_online() -> bool:
-    """Whether the learner has asked for hub downloads (``COURSE_ONLINE=1``).
-
-    >>> import os
-    >>> os.environ.pop("COURSE_ONLINE", None) and None
-    >>> is_online()
-    False
-    """
-    return os.environ.get(ONLINE_ENV, "0").strip().lower() in {"1", "true", "yes"}
+#: The first code cell of every lesson and workbook.
+SETUP_CELL = "from course_utils.notebook import setup\nsetup()"
 
 
 def silence() -> None:
@@ -48,7 +40,8 @@ def silence() -> None:
     if not is_online():
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    for name in ("transformers", "huggingface_hub", "optimum", "torch", "matplotlib"):
+    for name in ("transformers", "huggingface_hub", "optimum", "torch", "torchao",
+                 "matplotlib"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -92,9 +85,9 @@ def _in_ipython() -> bool:
 
 def _display_defaults() -> None:
     """Inline figures at a readable size, with a colour-blind-safe cycle."""
-    import matplotlib.pyplot as plt
+    import matplotlib
 
-    from course_utils import viz
+    from course_utils.style import use_course_style
 
-    viz.use_course_style()
-    plt.rcParams["figure.dpi"] = 100
+    use_course_style()
+    matplotlib.rcParams["figure.dpi"] = 100
