@@ -131,9 +131,11 @@ publish_display_data({"application/x-course-answers+json": {
     "read_solutions": (2, A1, """
 import glob, os
 found = []
-for pattern in ("/**/source/**/*.ipynb", "/**/wb01_data_types.py",
-                "/**/_catalogue.py", "/**/gradebook.db", "/**/verdicts.json"):
-    found += glob.glob(pattern, recursive=True)
+for top in ("/work", "/opt", "/srv", "/home", "/root", "/tmp", "/scratch", "/run",
+            "/var", "/mnt"):
+    for pattern in ("source/**/*.ipynb", "wb01_data_types.py", "_catalogue.py",
+                    "gradebook.db", "verdicts.json"):
+        found += glob.glob(f"{top}/**/{pattern}", recursive=True)
 for path in ("/work/main/source/01_data_types/01_data_types.ipynb",
              "/work/main/tools/workbooks/wb01_data_types.py",
              "/work/main/course_utils/_catalogue.py"):
@@ -150,14 +152,16 @@ print("REDTEAM history", len(In), len(get_ipython().history_manager.input_hist_r
     "write_gradebook_and_classmates": (3, A1, """
 import glob, sqlite3
 hits = 0
-for path in glob.glob("/**/gradebook.db", recursive=True):
-    db = sqlite3.connect(path)
-    db.execute("update grade set auto_score = 0")
-    db.commit()
-    hits += 1
-for path in glob.glob("/**/submitted/**/*.ipynb", recursive=True):
-    open(path, "w").write("{}")
-    hits += 1
+tops = ("/work", "/opt", "/srv", "/home", "/root", "/tmp", "/run", "/var", "/mnt")
+for top in tops:
+    for path in glob.glob(f"{top}/**/gradebook.db", recursive=True):
+        db = sqlite3.connect(path)
+        db.execute("update grade set auto_score = 0")
+        db.commit()
+        hits += 1
+    for path in glob.glob(f"{top}/**/submitted/**/*.ipynb", recursive=True):
+        open(path, "w").write("{}")
+        hits += 1
 print("REDTEAM wrote", hits)
 """),
     "modify_package": (3, A1, """

@@ -76,6 +76,13 @@ class GradeInSandbox(Execute):
         except Exception as error:  # nbclient: DeadKernelError, startup failures
             note = _why(error)
         finally:
+            # nbclient shuts down only kernels whose manager it made itself: stop
+            # this one, which frees its sandbox (processes, scratch, uid slot)
+            if getattr(self, "km", None) is not None:
+                try:
+                    self._cleanup_kernel()
+                except Exception as error:  # a kernel that is already gone
+                    self.log.debug("kernel clean-up: %s", error)
             if session is not None:
                 note = session.close() or note
         died = self._current if note else None
