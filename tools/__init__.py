@@ -6,5 +6,6 @@
 - :mod:`tools.generate`: ``python -m tools.generate [--check]`` writes (or checks)
   every generated file;
 - :mod:`tools.instructor`: the instructor's commands (``make release``, ...);
+- :mod:`tools.jupyter_settings`: the course's JupyterLab settings (``make setup``);
 - :mod:`tools.grading`: the grading engine.
 """
