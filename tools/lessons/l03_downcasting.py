@@ -182,7 +182,7 @@ CELLS = [
         fp32 = torch.dot(t, t)
         bf16 = torch.dot(t.to(torch.bfloat16), t.to(torch.bfloat16))
         way = "higher" if bf16.item() > fp32.item() else "lower"
-        print(f"seed {seed:>6}: fp32 {fp32}   bf16 {bf16}   -> bf16 is {way}")
+        print(f"seed {seed:>6}: fp32 {fp32!r}  bf16 {bf16!r}  -> bf16 is {way}")
     """),
     md("""
     **What to look at:** with seed 157824 the fp32 result is 329.4669 and the

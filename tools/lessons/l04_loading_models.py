@@ -261,7 +261,8 @@ CELLS = [
               f"{(run.rss_after - run.rss_before) / MiB:>10.1f}"
               f"{run.increase_after_use / MiB:>11.1f}{run.footprint / MiB:>9.1f}")
     direct, cast = runs[1], runs[2]
-    print(f"\nthe two ways to a bf16 model: peaks {direct.peak_increase / MiB:.1f} and "
+    print()
+    print(f"the two ways to a bf16 model: peaks {direct.peak_increase / MiB:.1f} and "
           f"{cast.peak_increase / MiB:.1f} MiB, "
           f"{abs(direct.peak_increase - cast.peak_increase) / MiB:.1f} MiB apart")
 

@@ -222,11 +222,12 @@ CELLS = [
                   f"{qt.bits_per_value():.4f} bits per value")
     """),
     md("""
-    **What to look at:** per tensor and per channel the scales cost almost
-    nothing. Per group of 32, asymmetric, each group adds $32 + 32 = 64$ bits, 2
-    bits per value: 6 bits in all, not 4. Formats made for storage shrink this by
-    keeping the scale in fp16 and the zero point in $n$ bits
-    ($4 + (16 + 4)/32 \\approx 4.6$ bits per value), or by going symmetric.
+    **What to look at:** one scale per tensor costs nothing measurable, one per
+    row of 384 values a sixth of a bit or less. Per group of 32, asymmetric,
+    each group adds $32 + 32 = 64$ bits, 2 bits per value: 6 bits in all, not 4.
+    Formats made for storage shrink this by keeping the scale in fp16 and the
+    zero point in $n$ bits ($4 + (16 + 4)/32 \\approx 4.6$ bits per value), or by
+    going symmetric.
 
     ### The quantization playground
     Choose the bits, symmetric or asymmetric and the granularity, and watch the
