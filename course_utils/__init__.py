@@ -5,6 +5,8 @@ Modules, one job each:
 - ``bits``: integer and floating-point encodings (fields, exact values, neighbours)
 - ``quant``: linear quantization kernels and bit packing
 - ``layers``: an int8-weight linear layer and the swap of a model's linear layers
+- ``downcasting``: the error of a downcast matrix multiplication (lesson 3)
+- ``calibration``: activation observers and a W8A8 linear layer (lesson 5)
 - ``models``: loading models in a dtype, true memory footprint, output comparison
 - ``viz``: matplotlib figures
 - ``widgets``: ipywidgets explorers built on the above
