@@ -250,7 +250,8 @@ MODEL = [
 
 
     def feed(m):
-        models.embed(m, tokenizer, calibration_sentences)
+        for sentence in calibration_sentences:  # one at a time: no padding tokens
+            models.embed(m, tokenizer, [sentence])
 
 
     observers = {
@@ -269,27 +270,33 @@ MODEL = [
               f"{scale.item():.4f}  zero_point {zero_point.item()}")
     """),
     code("""
-    print(f"{'W8A8, observer':<25}{'cosine mean':>13}{'cosine min':>12}  same ranking")
+    print(f"{'W8A8, observer':<25}{'cosine mean':>13}{'cosine min':>12}  ranking")
+    print(f"{'(fp32)':<25}{1:>13.6f}{1:>12.6f}  {ref_ranking}")
     for kind, seen in observers.items():
         e = embed(calibration.quantize_w8a8(model, seen))
         cmp = models.compare_outputs(reference, e)
-        same = models.similarity_ranking(e) == ref_ranking
         print(f"{kind:<25}{cmp['cosine_mean']:>13.6f}{cmp['cosine_min']:>12.6f}"
-              f"  {same}")
+              f"  {models.similarity_ranking(e)}")
     """),
     md("""
     **What to look at:** W8A8 with min-max calibration keeps the embeddings close
     to fp32 (a cosine around 0.99), but clearly less close than weight-only int8
-    (W8A32, above): every activation is now rounded too. The percentiles behave
-    unexpectedly: 99.99 is about as good as min-max, but 99.9 breaks the model
-    (and its ranking). The range printed above shows why: the input of this layer
-    runs from about −7.6 to 28.5, but almost all its values are small; the large
-    ones are not noise but **outlier features**, a few dimensions that are large
-    in every token and that the model relies on (Bondarenko et al., 2021, found
-    them in BERT-like models). Clipping them loses exactly the information that
-    matters; min-max keeps them, at the price of a coarse grid for all the other
-    values. Handling such outliers is what several methods of section 8 are
-    about.
+    (W8A32, above): every activation is now rounded too. The ranking lists the
+    other sentences from the most to the least similar to the first one; if it
+    changes at all, look where: the sentences at its end are nearly tied (their
+    similarities to the first are all close to 0), and there a small error can
+    swap two. The percentiles behave unexpectedly: 99.99 is about as good as
+    min-max, but 99.9 breaks the model: its cosines fall far below 1.
+
+    The ranges printed above show why. The input of this layer runs from about
+    −6 to 28.5, but almost all its values are small (99.8% of them lie inside
+    the 99.9 range). The large ones are not noise but **outlier features**: a
+    handful of the 384 dimensions take large values at some tokens ([CLS],
+    [SEP], punctuation, short words), and the model relies on them (Bondarenko
+    et al., 2021, describe them in BERT-like models). Clipping them loses exactly
+    the information that matters; min-max keeps them, at the price of a coarse
+    grid for all the other values. Handling such outliers is what several
+    methods of section 8 are about.
     """),
     md("""
     ## 8. Where this sits among today's methods
