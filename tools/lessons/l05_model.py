@@ -224,7 +224,9 @@ MODEL = [
     codes by int8 codes, adds the products in an int32 accumulator, and scales
     only the result back to float: $y_j = s_x s_j \\sum_k (q_{x,k} - z_x)
     q_{jk}$. On hardware with int8 units (GPU tensor cores, recent CPUs) that is
-    faster, and it moves half the bytes of bf16.
+    faster, and it moves half the bytes of bf16. (This CPU has no such units:
+    `calibration.W8A8Linear` computes the same exact integer sums with float64
+    arithmetic, which is quicker here than torch's int8 kernel.)
 
     Weights are known in advance; activations are not: they depend on the input.
     So the activations' scale and zero point are fixed beforehand by
