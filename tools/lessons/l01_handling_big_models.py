@@ -20,14 +20,15 @@ CELLS = [
     model: downcasting and quantization. This lesson starts with the tool and then
     answers three questions with real numbers:
 
-    0. **PyTorch and tensors**: the library the course uses, and the object
-       that holds a model's numbers.
-    1. **How big is a model?** Parameters × bytes per parameter, checked on a real
-       model that you load in a second.
-    2. **Does it fit?** A 7-billion and a 70-billion parameter model in fp32, bf16,
-       int8 and int4, against the memory of a laptop and of common GPUs.
-    3. **How do we make it smaller?** Quantization, pruning and knowledge
-       distillation, and what each one gives up.
+    - **PyTorch and tensors** (section 0): the library the course uses, and the
+      object that holds a model's numbers.
+    - **How big is a model?** (sections 1 and 2) Parameters × bytes per
+      parameter, checked on a real model that you load in a second.
+    - **Does it fit?** (section 3) A 7-billion and a 70-billion parameter model
+      in fp32, bf16, int8 and int4, against the memory of a laptop and of common
+      GPUs.
+    - **How do we make it smaller?** (sections 4 and 5) Quantization, pruning
+      and knowledge distillation, and what each one gives up.
 
     Run the cells from top to bottom (Shift+Enter). Everything runs offline on a CPU
     in a few seconds.
