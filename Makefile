@@ -36,7 +36,7 @@ sandbox-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q bubblewrap; \
 	  else echo "note: grading's sandbox needs bubblewrap: sudo apt-get install -y bubblewrap"; fi
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt jupyter/overrides.json jupyter/page_config.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
@@ -47,6 +47,9 @@ $(STAMP): pyproject.toml constraints.txt
 	  || echo "note: optimum-quanto's C++ extension did not build; int4 runs slower"
 	$(BIN)/jupyter labextension list 2>&1 | grep -q nbgrader || \
 	  (echo "nbgrader's JupyterLab extension is missing" && exit 1)
+	@# The course's JupyterLab settings (jupyter/): no news prompt, no update check,
+	@# no nbgrader "Create Assignment" sidebar; the Formgrader stays.
+	$(BIN)/python -m tools.jupyter_settings
 	@touch $(STAMP)
 
 lab: setup

@@ -448,3 +448,31 @@ def test_sqnr_grows_about_6_db_per_bit():
 def test_bad_input_is_a_clear_error(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+# -- storage per value ---------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_bits_per_value_counts_what_quant_stores(dtype):
+    x = torch.randn(6, 64, dtype=dtype)
+    scale_bits = 64 if dtype == torch.float64 else 32
+    cases = [
+        (dict(), 1, 1),
+        (dict(granularity="per_channel", axis=0), 6, 6),
+        (dict(granularity="per_group", group_size=32), 12, 12),
+    ]
+    for how, n_scales, n_zero_points in cases:
+        for symmetric in (False, True):
+            qt = quant.quantize(x, 4, symmetric=symmetric, **how)
+            stored = n_scales * scale_bits + (0 if symmetric else n_zero_points * 32)
+            assert qt.scale.numel() == n_scales
+            assert qt.zero_point.dtype == torch.int32
+            assert qt.bits_per_value() == pytest.approx(4 + stored / x.numel())
+
+
+def test_playground_uses_the_same_bits_per_value():
+    from course_utils import widgets
+
+    pg = widgets.quantization_playground(static=True)
+    pg.granularity_dropdown.value = "per_group"
+    assert pg.bits_per_value() == pg.qt.bits_per_value()
+    assert f"{pg.qt.bits_per_value():.2f} bits per value" in pg.html()

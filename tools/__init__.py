@@ -7,5 +7,6 @@
   every generated file;
 - :mod:`tools.instructor`: the instructor's commands (``make release``, ...);
 - :mod:`tools.grading`: the grading engine and its sandbox;
-- :mod:`tools.report`: what the class got wrong, LMS exports, the late policy.
+- :mod:`tools.report`: what the class got wrong, LMS exports, the late policy;
+- :mod:`tools.jupyter_settings`: the course's JupyterLab settings (``make setup``).
 """

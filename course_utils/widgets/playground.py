@@ -116,12 +116,9 @@ class QuantizationPlayground(Explorer):
                 else None}
 
     def bits_per_value(self) -> float:
-        """Storage per value including the fp32 scales (and zero points)."""
-        n_scales = self.qt.scale.numel()
-        extra = 32 * n_scales
-        if not self.qt.symmetric:
-            extra += self.qt.n_bits * self.qt.zero_point.numel()
-        return self.qt.n_bits + extra / self.x.numel()
+        """Storage per value with the scales and zero points: the one rule,
+        ``QuantizedTensor.bits_per_value``."""
+        return self.qt.bits_per_value()
 
     def html(self) -> str:
         """The error numbers of the current settings."""

@@ -44,22 +44,20 @@ CHROMIUM_ARGS = [
 #: What the tests copy from the repository into the throw-away course root.
 COURSE_ITEMS = ("notebooks", "source", "release", "nbgrader_config.py")
 
-#: JupyterLab user settings: no news/update pop-ups, no toasts, every cell in the
-#: DOM (the default windowing leaves off-screen cells out of the page).
+#: JupyterLab user settings for the tests: every cell in the DOM (the default
+#: windowing leaves off-screen cells out of the page), no extension manager. The
+#: news prompt and the update check are switched off by the course's own settings
+#: (``jupyter/``, installed into the venv by ``make setup``), not here: the tests
+#: check that those settings work (``test_lab_settings.py``). Toasts are not
+#: silenced (``doNotDisturbMode``), so the tests see what a learner sees.
 QUIET_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-        "doNotDisturbMode": True,
-    },
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
     "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
 }
 
-#: Front-end plugins switched off in page_config.json (news feed, update checks).
-DISABLED_PLUGINS = {
-    "@jupyterlab/apputils-extension:announcements": True,
-}
+#: Front-end plugins switched off in the tests' own page_config.json (none: the
+#: course's page config, in the venv, is the one under test).
+DISABLED_PLUGINS: dict[str, bool] = {}
 
 SERVER_START_TIMEOUT = 90.0
 

@@ -4,8 +4,9 @@
 edit them here, not in the notebook.
 """
 
+from tools.course import next_step
 from tools.nbbuild import SETUP_CELL as SETUP
-from tools.nbbuild import code, md
+from tools.nbbuild import code, md, text
 
 NAME = "01_handling_big_models"
 
@@ -14,14 +15,20 @@ CELLS = [
     # Lesson 1: Handling big models
 
     Large language models have billions of parameters, and every parameter is a
-    number stored in memory. This lesson answers three questions with real numbers:
+    number stored in memory. This course is about how those numbers are stored
+    (their *data types*) and how to store them in fewer bits without spoiling the
+    model: downcasting and quantization. This lesson starts with the tool and then
+    answers three questions with real numbers:
 
-    1. **How big is a model?** Parameters × bytes per parameter, checked on a real
-       model that you load in a second.
-    2. **Does it fit?** A 7-billion and a 70-billion parameter model in fp32, bf16,
-       int8 and int4, against the memory of a laptop and of common GPUs.
-    3. **How do we make it smaller?** Quantization, pruning and knowledge
-       distillation, and what each one gives up.
+    - **PyTorch and tensors** (section 0): the library the course uses, and the
+      object that holds a model's numbers.
+    - **How big is a model?** (sections 1 and 2) Parameters × bytes per
+      parameter, checked on a real model that you load in a second.
+    - **Does it fit?** (section 3) A 7-billion and a 70-billion parameter model
+      in fp32, bf16, int8 and int4, against the memory of a laptop and of common
+      GPUs.
+    - **How do we make it smaller?** (sections 4 and 5) Quantization, pruning
+      and knowledge distillation, and what each one gives up.
 
     Run the cells from top to bottom (Shift+Enter). Everything runs offline on a CPU
     in a few seconds.
@@ -38,13 +45,54 @@ CELLS = [
     torch.set_num_threads(1)
     """),
     md("""
+    ## 0. PyTorch and tensors
+
+    **PyTorch** is a Python library for deep learning. It stores numbers in
+    tensors and does arithmetic on them, on a CPU or a GPU; it computes gradients
+    by itself (*autograd*), which is what training needs; and it provides the
+    building blocks of neural networks (`torch.nn`: linear layers, attention,
+    optimizers). The model of this course is a PyTorch module. Other libraries
+    do the same job: **TensorFlow** (with Keras) and **JAX**, both from Google;
+    for the tensors alone, without gradients or layers, **NumPy**'s arrays are
+    the classic (PyTorch tensors convert to and from them).
+
+    A **tensor** is a multi-dimensional array of numbers that all have the same
+    type: a single number (0 dimensions), a vector (1), a matrix (2) or more
+    dimensions, such as a batch of sentences × tokens × features (3). Every torch
+    tensor carries three facts about itself:
+
+    - its **dtype**: how each number is stored (`torch.float32`, `torch.int64`,
+      ...), which fixes the bytes per number;
+    - its **shape**: how many numbers it has along each dimension;
+    - its **device**: where its memory is, `cpu` here (a GPU would be `cuda:0`).
+    """),
+    code("""
+    t = torch.tensor([[1.5, -2.0, 0.25], [3.0, 0.0, 8.0]])
+    print(t)
+    print("dtype:", t.dtype, "| shape:", tuple(t.shape), "| device:", t.device)
+    print(f"{t.numel()} numbers x {t.element_size()} bytes = {t.nbytes} bytes")
+
+    ids = torch.tensor([101, 7592, 102])      # whole numbers get an integer dtype
+    print("ids:", ids.dtype, tuple(ids.shape), "| as NumPy:", repr(ids.numpy()))
+    print("the same numbers in 16 bits:", t.to(torch.bfloat16).dtype,
+          t.to(torch.bfloat16).nbytes, "bytes")
+    """),
+    md("""
+    **What to look at:** the same six numbers take 24 bytes as `float32` and 12
+    as `bfloat16`: the dtype alone decides the memory. Changing a tensor's dtype
+    is what the rest of the course is about.
+
     ## 1. Size = parameters × bytes per parameter
 
-    A parameter's **dtype** (data type) fixes how many bits store it. PyTorch tells
-    you the bits of every floating-point type with `torch.finfo` and of every
-    integer type with `torch.iinfo`; divide by 8 to get bytes. PyTorch has no
-    4-bit arithmetic type: 4-bit codes are stored two to a byte (lesson 5 packs
-    them), so an int4 parameter takes half a byte.
+    Data types say how many bits a number takes and how those bits are read
+    (integer or floating point, signed or not); together that fixes which numbers
+    can be stored (the range), how finely (the precision) and how much memory
+    they take. The ones this lesson uses are fp32, bf16 (16-bit floats), int8
+    and int4. A parameter's **dtype** (data type) fixes how many bits store it.
+    PyTorch tells you the bits of every floating-point type with `torch.finfo`
+    and of every integer type with `torch.iinfo`; divide by 8 to get bytes.
+    PyTorch has no 4-bit arithmetic type: 4-bit codes are stored two to a byte
+    (lesson 5 packs them), so an int4 parameter takes half a byte.
     """),
     code("""
     bytes_per_param = {
@@ -265,7 +313,7 @@ CELLS = [
     w_bf16 = w.to(torch.bfloat16)
     print(f"different values after bf16:  {torch.unique(w_bf16).numel():>7,}")
     """),
-    md("""
+    md(text("""
     In fp32 almost every weight is a different number; in bf16 they share a few
     thousand values. So quantization trades **precision** for **memory** (and, on
     hardware that supports the smaller types, for speed, because less data has to
@@ -279,6 +327,8 @@ CELLS = [
 
     ## Summary
 
+    - PyTorch is a library of tensors and neural-network layers; a tensor is an
+      array of numbers with a dtype, a shape and a device.
     - Weight memory = number of parameters × bytes per parameter; it matched the
       real model to the byte.
     - 7B and 70B models exceed common GPU and laptop memory in fp32; halving the
@@ -287,9 +337,5 @@ CELLS = [
       plain unstructured pruning saved no memory here, and both usually need
       retraining.
     - Quantization keeps every parameter but gives each fewer possible values.
-
-    **Graded workbook:** after lesson 2, do workbook **01_data_types**
-    (`release/01_data_types/01_data_types.ipynb`, or the copy your instructor
-    hands out). It covers lessons 1 and 2.
-    """),
+    """) + "\n\n" + next_step(NAME)),
 ]

@@ -4,8 +4,9 @@
 edit them here, not in the notebook.
 """
 
+from tools.course import next_step
 from tools.nbbuild import SETUP_CELL as SETUP
-from tools.nbbuild import code, md
+from tools.nbbuild import code, md, text
 
 NAME = "02_data_types"
 
@@ -18,7 +19,8 @@ CELLS = [
     neighbouring numbers are (the **precision**) and how much memory a model takes.
     In this lesson you open up the bits:
 
-    1. **Integers**: unsigned and two's complement, their ranges, their bit patterns.
+    1. **Integers**: unsigned and two's complement, decimal to binary and back by
+       hand, the range formulas derived step by step, overflow.
     2. **Floating point**: sign, exponent and fraction; fp32, fp16 and bf16 side by
        side; what 1/3 becomes in each; subnormals, infinity and NaN.
     3. **The formats of today's accelerators**: fp8 (e4m3, e5m2), fp6, fp4 (e2m1)
@@ -43,7 +45,32 @@ CELLS = [
 
     ### Unsigned integers
     A pattern of bits $b_{n-1} \\dots b_1 b_0$ read as an **unsigned** integer is
-    the sum of the powers of two whose bit is set: bit $k$ is worth $2^k$.
+    the sum of the powers of two whose bit is set: bit $k$ is worth $2^k$. In 8
+    bits the places are worth 128, 64, 32, 16, 8, 4, 2 and 1.
+
+    **Binary to decimal:** add the place values of the bits that are 1. For
+    `1011 0110`: $128 + 32 + 16 + 4 + 2 = 182$.
+
+    **Decimal to binary, by hand:** go through the places from the highest down.
+    Whenever the place value fits into what is left, write a 1 and subtract it;
+    otherwise write a 0. Here is 77 in 8 bits, one place per line:
+    """),
+    code("""
+    value, left, written = 77, 77, ""
+    for place in (128, 64, 32, 16, 8, 4, 2, 1):
+        if place <= left:
+            print(f"{left:>3} - {place:>3} = {left - place:>3}   -> 1")
+            left, written = left - place, written + "1"
+        else:
+            print(f"{left:>3} < {place:>3}         -> 0")
+            written += "0"
+    print(f"{value} = {written[:4]} {written[4:]}  (check: {int(written, 2)}; "
+          f"Python's format(77, '08b') = {format(value, '08b')})")
+    """),
+    md("""
+    **What to look at:** 77 = 64 + 8 + 4 + 1, so the bits for 64, 8, 4 and 1 are
+    1 and the others 0. The highest places are 0 because 77 is smaller than 128:
+    every unused high place is still written, so the string has all 8 bits.
 
     ### Two's complement
     Signed integers in every modern computer use **two's complement**: the same
@@ -84,12 +111,31 @@ CELLS = [
     values of the dark (set) bits and you get the number in the title; the only
     negative place value is the leftmost one, and it sits in the vermillion box.
 
-    ### Ranges
-    $n$ bits make $2^n$ different patterns, so an $n$-bit type holds $2^n$
-    different integers. Unsigned integers use them all for $0, 1, 2, \\dots$;
-    two's complement gives the half whose leftmost bit is 1 to the negative
-    numbers, so its positive side ends one short of its negative side (there is
-    only one zero). `bits.int_range` and torch's `torch.iinfo` agree:
+    ### Ranges, derived step by step
+    The range of a type is its smallest and its largest value. Find the patterns
+    that give them, then add up their place values. First **4 bits**:
+
+    - **Unsigned**: the smallest pattern is `0000` = 0. The largest is `1111` =
+      8 + 4 + 2 + 1 = 15. That sum is one less than the next place value, 16:
+      adding 1 to `1111` carries through every place to `1 0000` = $2^4$. So the
+      largest is $2^4 - 1$.
+    - **Two's complement**: the leftmost place is worth $-8 = -2^3$. The smallest
+      value takes that place and nothing positive: `1000` = $-8 = -2^3$. The
+      largest leaves it out and takes every other place: `0111` = 4 + 2 + 1 = 7 =
+      $2^3 - 1$.
+
+    The same steps for **16 bits**: unsigned from `0000 0000 0000 0000` = 0 to
+    sixteen 1s = $2^{16} - 1$ = 65535; two's complement from a 1 and fifteen 0s,
+    $-2^{15}$ = −32768, to a 0 and fifteen 1s, $2^{15} - 1$ = 32767. For any
+    width $n$:
+
+    $$\\text{unsigned: } [0,\\; 2^n - 1], \\qquad
+    \\text{two's complement: } [-2^{n-1},\\; 2^{n-1} - 1].$$
+
+    Both hold $2^n$ different integers, one per pattern. Two's complement gives
+    the half whose leftmost bit is 1 to the negative numbers, so its positive side
+    ends one short of its negative side (0 takes a place among the patterns that
+    start with 0). `bits.int_range` and torch's `torch.iinfo` agree:
     """),
     code("""
     for n_bits in (4, 16, 32):
@@ -103,21 +149,38 @@ CELLS = [
     """),
     md("""
     **Your turn (not graded here):** what are the ranges of `torch.uint8` and
-    `torch.int8`? Work them out from the pattern above before asking
-    `torch.iinfo`. The workbook asks for them, and for the general rule.
+    `torch.int8`? Work them out with the steps above before asking
+    `torch.iinfo`. The workbook asks for them, with your steps, and for the
+    general rule.
 
+    ### Reading a byte both ways
+    The same 8 bits mean different numbers to the two types. Unsigned, the
+    leftmost place is worth $+128$; in two's complement it is worth $-128$, so a
+    byte whose leftmost bit is 1 reads 256 less as a signed number. For
+    `1011 0110`: unsigned 182 (above), signed $-128 + 32 + 16 + 4 + 2 = -74 =
+    182 - 256$. torch agrees when it reinterprets the same byte (`view` changes
+    the dtype without touching the bits):
+    """),
+    code("""
+    byte = torch.tensor([0b1011_0110], dtype=torch.uint8)
+    print("unsigned:", byte.item(), "  signed:", byte.view(torch.int8).item())
+    """),
+    md("""
     ### Overflow
     An integer that does not fit wraps around: the carry out of the leftmost bit
-    is lost. torch does not warn you.
+    is lost, and the result is taken modulo $2^n$. torch does not warn you.
     """),
     code("""
     a = torch.tensor([60, 120, -125], dtype=torch.int8)
     print(a, "+ 10 ->", a + 10)
+    print(a, "- 10 ->", a - 10)
     """),
     md("""
     **What to look at:** 60 + 10 is fine, but 120 + 10 = 130 does not fit in a
-    signed byte and comes back as a large negative number; the same happens at
-    the bottom of the range.
+    signed byte (its largest value is 127) and comes back as 130 − 256 = −126.
+    At the bottom of the range it wraps the other way: −125 − 10 = −135 is below
+    the smallest value, −128, and comes back as −135 + 256 = 121. (−125 + 10 =
+    −115 fits, so it does not wrap.)
 
     ### Integer explorer
     Click a bit to flip it and watch the sum of place values change; type a value
@@ -131,7 +194,10 @@ CELLS = [
     md("""
     ## 2. Floating point
 
-    A floating-point number stores three fields: a **sign** bit $s$, an
+    Integers cannot store 0.1, or $6 \\times 10^{-8}$, or $3 \\times 10^{38}$.
+    **Floating-point** types store real numbers, fractions included, over a huge
+    range, each rounded to a fixed number of significant bits. A floating-point
+    number stores three fields: a **sign** bit $s$, an
     **exponent** field $E$ and a **fraction** (mantissa) field $F$ of $m$ bits.
     A normal number is
 
@@ -141,8 +207,15 @@ CELLS = [
     The exponent picks a power-of-two interval $[2^e, 2^{e+1})$; the fraction
     picks one of $2^m$ evenly spaced values inside it. So the spacing between
     neighbouring floats doubles from one interval to the next, and the *relative*
-    spacing stays about the same everywhere. `bits.explain` shows the fields of
-    one number:
+    spacing stays about the same everywhere.
+
+    **What floats:** the binary point. The fraction holds the significant digits
+    and the exponent says where the point goes among them. With the digits
+    $1.01_2$ (that is 1.25): $1.01_2 \\times 2^{2} = 101_2 = 5$ and
+    $1.01_2 \\times 2^{-2} = 0.0101_2 = 0.3125$. The same digits, with the point
+    moved two places right or left, so one format covers tiny and huge numbers
+    with the same relative precision. `bits.explain` shows the fields of one
+    number:
     """),
     code('bits.explain(-6.5, "fp16")'),
     md("""
@@ -332,16 +405,17 @@ CELLS = [
     print(f"relative error of the block: {rel:.3f}; "
           f"bits per value: 4 + 8/32 = {4 + 8 / 32}")
     """),
-    md("""
+    md(text("""
     **What to look at:** each value keeps only one of 15 fp4 levels, times the
     shared power of two; the block costs 4.25 bits per value instead of 16 or 32.
     Lesson 5 builds the same idea with integers: linear quantization with a scale
     per tensor, per channel or per group.
 
     ## Summary
-    * An $n$-bit integer type has $2^n$ values; two's complement gives its
-      leftmost bit a negative weight, so one adder serves signed and unsigned
-      numbers, and overflow wraps around silently.
+    * An $n$-bit integer type has $2^n$ values: $[0, 2^n - 1]$ unsigned and
+      $[-2^{n-1}, 2^{n-1} - 1]$ in two's complement, whose leftmost bit has a
+      negative weight, so one adder serves signed and unsigned numbers; overflow
+      wraps around silently, at both ends of the range.
     * A float is sign × power of two × (1 + fraction). Both 16-bit formats save
       half the memory of fp32, but split their bits differently, which decides
       what they are good at.
@@ -352,8 +426,7 @@ CELLS = [
       accelerator formats give up some of them for more finite values, and block
       formats share one e8m0 scale among many small values.
 
-    **Next:** open the graded workbook **01_data_types** (from your course's
-    assignment list, or `release/01_data_types/01_data_types.ipynb`). The
-    explorers above are a good place to check your reasoning.
-    """),
+    The explorers above are a good place to check your reasoning while you work
+    on the workbook.
+    """) + "\n\n" + next_step(NAME)),
 ]

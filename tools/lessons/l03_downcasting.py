@@ -4,8 +4,9 @@
 edit them here, not in the notebook.
 """
 
+from tools.course import next_step
 from tools.nbbuild import SETUP_CELL as SETUP
-from tools.nbbuild import code, md
+from tools.nbbuild import code, md, text
 
 NAME = "03_downcasting"
 
@@ -18,11 +19,13 @@ CELLS = [
     memory, and the first step before the integer quantization of lesson 5. In this
     lesson you measure what it costs:
 
-    1. What happens to single numbers: precision and range.
-    2. The error of a **dot product** and of a **matrix multiplication** as their
-       size grows, and why it stays small.
-    3. The memory saved, and what that memory buys.
-    4. **Mixed-precision training**: how models are trained in 16 bits without
+    1. What happens to single numbers: range and precision, fp16 against bf16.
+    2. The error of a **dot product** as it grows, and which way rounding moves
+       it.
+    3. The error of a **matrix multiplication** as it grows, and why it stays
+       small.
+    4. The memory saved, and what that memory buys.
+    5. **Mixed-precision training**: how models are trained in 16 bits without
        losing accuracy, and why it works.
 
     Run the cells from top to bottom. Everything runs offline on a CPU.
@@ -31,18 +34,37 @@ CELLS = [
     code("""
     import torch
 
-    from course_utils import models, viz
+    from course_utils import bits, downcasting, models, viz
 
     # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
     torch.set_num_threads(1)
     """),
     md("""
-    ## 1. Downcasting numbers
+    ## 1. Downcasting numbers: range and precision
 
     `tensor.to(dtype)` converts a tensor. Going down to 16 bits, each number is
     rounded to the nearest value the smaller type can hold. The two 16-bit types
-    split their bits differently (lesson 2): **fp16** has 10 fraction bits and a
-    5-bit exponent, **bf16** has 7 fraction bits and fp32's 8-bit exponent.
+    split their 15 non-sign bits differently (lesson 2):
+    """),
+    code("""
+    for name in ("fp32", "fp16", "bf16"):
+        fmt = bits.get_format(name)
+        print(f"{name}: {fmt.exp_bits} exponent bits, {fmt.frac_bits} fraction bits")
+    """),
+    md("""
+    Two separate questions decide what survives a downcast:
+
+    - **Range**: is the number inside the format at all? The exponent field
+      decides it: $e$ exponent bits reach up to about $2^{2^{e-1}}$ and down to
+      about $2^{-2^{e-1}}$. A number beyond the largest value becomes `inf`; one
+      below the smallest (subnormal) value becomes 0.
+    - **Precision**: how close is the stored value? The fraction field decides
+      it: with $m$ fraction bits the gap between neighbouring values is
+      $2^{-m}$ of the number's power of two, so a number moves by at most half
+      of that, a relative error of $2^{-(m+1)}$.
+
+    The first value below is an everyday number, the second needs many
+    significant digits, the last three test the ends of the range:
     """),
     code("""
     x = torch.tensor([0.1, 1000.1, 70000.0, 1e-6, 1e-8])
@@ -53,13 +75,14 @@ CELLS = [
     print("bytes per number:", x.element_size(), x.to(torch.bfloat16).element_size())
     """),
     md("""
-    Two different failures:
-
-    - **Precision**: fp16 keeps about 3 decimal digits, bf16 only 2 to 3 (0.1
-      becomes 0.10009765625). Both turn 1000.1 into 1000.
-    - **Range**: fp16's largest number is 65504, so 70000 becomes `inf`, and
-      1e-8 is below its smallest number and becomes 0. bf16 has fp32's exponent,
-      so 70000 and 1e-8 survive, only rounded.
+    **What to look at:** each column against fp32. On 0.1 and 1000.1 both formats
+    round, by different amounts: that is the precision question, and the number
+    of fraction bits above says which format rounds less. On 70000, 1e-6 and
+    1e-8 one of the formats fails (`inf`, a subnormal with few significant bits
+    left, or 0) while the other only rounds: that is the range question, and
+    the exponent bits say which. Neither format wins both: a 16-bit format
+    trades range against precision, and the choice depends on which failure
+    hurts more.
 
     How big is the rounding error in general? For numbers in the normal range it is
     at most half the gap between neighbouring values: a *relative* error of
@@ -75,9 +98,10 @@ CELLS = [
               f"bound eps/2 = {torch.finfo(dtype).eps / 2:.2e}")
     """),
     md("""
-    Every number moves by at most 0.4% in bf16 and 0.05% in fp16. A model does
-    millions of multiply-adds with such numbers, so the real question is whether
-    these small errors pile up.
+    Each measured error stays at or below its bound `eps / 2` = $2^{-(m+1)}$, set by
+    the fraction bits alone, whatever the size of the number (within the normal
+    range). A model does millions of multiply-adds with such numbers, so the real
+    question is whether these small errors pile up.
 
     ## 2. The error of a dot product as its size grows
 
@@ -126,9 +150,9 @@ CELLS = [
     md("""
     **What to look at:** PyTorch's bf16 and fp16 curves stay flat. The error of a
     dot product of 16 or of 16,384 numbers is the same, about the rounding error of
-    one number (fp16's line sits about 8× lower: 3 more fraction bits). The third
-    curve climbs steadily with `n`: with the running total in bf16 the error at
-    n = 16,384 is tens of times larger.
+    one number (the two flat lines sit about $2^3 = 8$ times apart: their formats
+    differ by 3 fraction bits). The third curve climbs steadily with `n`: with the
+    running total in bf16 the error at n = 16,384 is tens of times larger.
 
     The difference is the **accumulator**. PyTorch (like GPU tensor cores) rounds
     only the *inputs* to 16 bits and adds the products in fp32, rounding once at
@@ -144,41 +168,70 @@ CELLS = [
     print("torch.sum of 1000 ones in bf16:    ", ones.sum().item())
     """),
     md("""
-    ## 3. Matrix multiplication
-
-    A matrix multiplication is many dot products at once. Below, a 64 × `k` matrix
-    times a `k` × 64 matrix, for growing inner size `k` (the length of each dot
-    product), with the error of the whole result measured as
-    `‖C₁₆ − C‖ / ‖C‖`. The third curve rounds the inputs to bf16 but keeps the
-    result in fp32, which separates the two sources of error: rounding the inputs
-    and rounding the output.
+    ### Rounding goes both ways
+    A downcast result is not always too small or always too large: each input is
+    rounded to its nearest bf16 value, up or down, and the result itself is
+    rounded to bf16 at the end. Here is the dot product of a vector of 1000
+    random numbers between 0 and 1 with itself, in fp32 and in bf16, for two
+    seeds:
     """),
     code("""
-    torch.manual_seed(1)
-    inner_sizes = [2**k for k in range(4, 15, 2)]
-    matmul_errors = {"bf16": [], "fp16": [], "bf16 inputs, fp32 result": []}
-    for k in inner_sizes:
-        a, b = torch.randn(64, k), torch.randn(k, 64)
-        exact = a.double() @ b.double()
-        results = {
-            "bf16": a.to(torch.bfloat16) @ b.to(torch.bfloat16),
-            "fp16": a.to(torch.float16) @ b.to(torch.float16),
-            "bf16 inputs, fp32 result": (a.to(torch.bfloat16).float()
-                                         @ b.to(torch.bfloat16).float()),
-        }
-        for name, c in results.items():
-            err = ((c.double() - exact).norm() / exact.norm()).item()
-            matmul_errors[name].append(err)
+    for seed in (157824, 0):
+        torch.manual_seed(seed)
+        t = torch.rand(1000)
+        fp32 = torch.dot(t, t)
+        bf16 = torch.dot(t.to(torch.bfloat16), t.to(torch.bfloat16))
+        way = "higher" if bf16.item() > fp32.item() else "lower"
+        print(f"seed {seed:>6}: fp32 {fp32!r}  bf16 {bf16!r}  -> bf16 is {way}")
+    """),
+    md("""
+    **What to look at:** with seed 157824 the fp32 result is 329.4669 and the
+    bf16 one 330, *higher*; with seed 0 the bf16 result is *lower* (336 against
+    336.5881). Between 256 and 512 bf16 can only hold even numbers, so the bf16
+    result is the even number nearest to the exact sum of the rounded inputs:
+    which way it moves depends on the numbers, and the only way to know is to
+    compute both and compare. (These values come from this PyTorch build on this
+    CPU; another CPU or library can sum in a different order and print a
+    slightly different fp32 value.)
 
+    ## 3. Matrix multiplication
+
+    A matrix multiplication is many dot products at once, and it is what a
+    neural network mostly does: every linear layer and the attention of a
+    transformer are matrix multiplications. That makes it the test that matters:
+    its error is the error a model sees, and every output sums many rounded
+    products, so it shows whether rounding errors build up as the matrices grow.
+
+    Below, a 64 × `k` matrix times a `k` × 64 matrix, for inner sizes `k` (the
+    length of each dot product) from 16 to 16,384, with the error of the whole
+    result measured as `‖C₁₆ − C‖ / ‖C‖` against the exact product.
+    `downcasting.matmul_errors` does the measurement (the same code the course's
+    tests run); the third curve rounds the inputs to bf16 but keeps the result in
+    fp32, which separates the two sources of error: rounding the inputs and
+    rounding the output.
+    """),
+    code("""
+    inner_sizes = downcasting.INNER_SIZES
+    matmul_errors = downcasting.matmul_errors(inner_sizes)
+    print(f"{'inner size k':>12}" + "".join(f"{name:>26}" for name in matmul_errors))
+    for i, k in enumerate(inner_sizes):
+        print(f"{k:>12}" + "".join(f"{errors[i]:>26.2e}"
+                                   for errors in matmul_errors.values()))
     viz.lines(inner_sizes, matmul_errors, logx=True, logy=True,
               xlabel="inner size k", ylabel="relative error of the result",
               title="Matrix multiplication (64 x k) @ (k x 64) in 16 bits")
     """),
     md("""
-    **What to look at:** again flat lines: bigger matrices are not less accurate.
-    bf16's error is about 0.3% and fp16's about 0.04%. The "fp32 result" curve
-    shows that most of bf16's error comes from rounding the *inputs*; rounding the
-    output to bf16 adds the rest. This is why the
+    **What to look at:** flat lines. The relative error does **not** grow with
+    the inner size: from k = 16 to k = 16,384 (a thousand times more products per
+    output) it stays the same, about $3 \\times 10^{-3}$ (roughly $2^{-8.5}$) for
+    bf16 and about $4 \\times 10^{-4}$ for fp16. The reason is the fp32
+    accumulator of section 2: the products are added in fp32, so the sum adds
+    almost no error of its own; and the rounding errors of the inputs are as
+    often up as down, so their total grows only as fast as the result itself
+    (both like $\\sqrt{k}$ for these random matrices), and their ratio stays put.
+    The "fp32 result" curve shows that most of bf16's error comes from rounding
+    the *inputs*; rounding the output to bf16 adds the rest. This is why the
     16-bit types work for inference: each layer adds an error of about one
     rounding step, not one per multiply-add.
 
@@ -325,25 +378,21 @@ CELLS = [
     print("unscaled again, in fp32:      ", (scaled.float() / scale).item())
     print("bf16 gradient, without scaling:", grad.to(torch.bfloat16).item())
     """),
-    md("""
+    md(text("""
     ## Summary
 
-    - Downcasting to bf16 or fp16 halves memory; each number moves by at most
-      `eps / 2` (0.4% for bf16, 0.05% for fp16), and fp16 also loses numbers
-      outside about 6 × 10⁻⁸ … 65504.
-    - Dot products and matrix multiplications do **not** get worse as they grow,
-      because the products are added in fp32; a 16-bit accumulator would be much
-      worse.
+    - Downcasting to bf16 or fp16 halves memory. The exponent bits decide the
+      range (what becomes `inf` or 0), the fraction bits the precision (each
+      number moves by at most `eps / 2`); fp16 and bf16 split their bits
+      differently, so each is better at one of the two.
+    - Rounding moves a result up or down, depending on the numbers.
+    - Dot products and matrix multiplications do **not** get worse as they grow:
+      the relative error stayed flat from inner size 16 to 16,384 (about
+      $3 \\times 10^{-3}$ in bf16), because the products are added in fp32; a
+      16-bit accumulator would be much worse.
     - The memory saved buys larger batches or a larger cache of past tokens.
     - Mixed-precision training computes in 16 bits but keeps fp32 master weights
       (small updates would vanish in bf16) and, with fp16, scales the loss (small
       gradients would underflow).
-
-    Next, lesson 4 loads the real model directly in bf16 and fp16 and compares
-    its outputs with fp32.
-
-    **Graded workbook:** after lesson 4, do workbook **02_loading_models**
-    (`release/02_loading_models/02_loading_models.ipynb`, or the copy your
-    instructor hands out). It covers lessons 3 and 4.
-    """),
+    """) + "\n\n" + next_step(NAME)),
 ]

@@ -4,8 +4,9 @@
 edit them here, not in the notebook.
 """
 
+from tools.course import next_step
 from tools.nbbuild import SETUP_CELL as SETUP
-from tools.nbbuild import code, md
+from tools.nbbuild import code, md, text
 
 NAME = "04_loading_models"
 
@@ -15,15 +16,19 @@ CELLS = [
 
     Lesson 3 downcast single tensors. Now whole models: first a small one you build
     yourself, then the real pretrained all-MiniLM-L6-v2 loaded in fp32, bf16 and
-    fp16. For each you will measure:
+    fp16. The sections:
 
-    1. the dtype of every parameter and the **true memory footprint**;
-    2. how much the **outputs** change: embedding similarity to fp32, and whether a
+    1. **A small model, built in code**: the dtype of every parameter, its true
+       memory footprint counted by hand, and casting a copy to fp16 (`.to()`
+       changes a model in place);
+    2. **`torch.set_default_dtype`**: the dtype of everything built afterwards;
+    3. **The real model in fp32, bf16 and fp16**: dtypes and footprints;
+    4. **Do the outputs change?** Embedding similarity to fp32, and whether a
        ranking of sentences by meaning stays the same;
-    3. the **peak memory of loading**: directly in 16 bits, or in fp32 and then
-       downcast;
-    4. what `torch.set_default_dtype` does;
-    5. what fp16 and bf16 cost on **this CPU**, measured rather than assumed.
+    5. **The peak memory of loading**: directly in 16 bits, or in fp32 and then
+       downcast, measured in a fresh process;
+    6. **fp16 and bf16 on this CPU**: what they cost in time, measured rather
+       than assumed.
 
     Run the cells from top to bottom. Everything runs offline on a CPU.
     """),
@@ -169,7 +174,9 @@ CELLS = [
     md("""
     ## 4. Do the outputs change?
 
-    The model turns sentences into embeddings. Embed a question and five other
+    Running a trained model on new inputs to get its outputs, without training
+    it, is called **inference**; everything in this section is inference. The
+    model turns sentences into embeddings. Embed a question and five other
     sentences with each of the three models and compare with fp32.
     """),
     code("""
@@ -192,8 +199,9 @@ CELLS = [
     """),
     md("""
     Both 16-bit models give embeddings pointing in almost exactly the direction of
-    the fp32 ones; fp16, with 3 more fraction bits, is several times closer than
-    bf16.
+    the fp32 ones (a cosine similarity of 1 would be the same direction). The two
+    are not equally close: compare their distances from 1 with the fraction bits
+    of their formats (section 1 of lesson 3).
 
     What a user sees is the *ranking*: which sentences are most similar to the
     question? Similarity is the dot product of two (normalised) embeddings.
@@ -252,6 +260,11 @@ CELLS = [
         print(f"{label(run):<28}{run.peak_increase / MiB:>12.1f}"
               f"{(run.rss_after - run.rss_before) / MiB:>10.1f}"
               f"{run.increase_after_use / MiB:>11.1f}{run.footprint / MiB:>9.1f}")
+    direct, cast = runs[1], runs[2]
+    print()
+    print(f"the two ways to a bf16 model: peaks {direct.peak_increase / MiB:.1f} and "
+          f"{cast.peak_increase / MiB:.1f} MiB, "
+          f"{abs(direct.peak_increase - cast.peak_increase) / MiB:.1f} MiB apart")
 
     viz.memory_bars(
         {label(r): {"peak while loading": r.peak_increase,
@@ -346,7 +359,8 @@ CELLS = [
     CPU (and on what else is running): CPUs with AVX-512 BF16, AVX-512 FP16 or AMX
     units (recent Intel Xeons) can make 16-bit faster than fp32. Measure before
     you choose: on a CPU like this one, 16-bit weights save memory but cost time.
-
+    """),
+    md(text("""
     ## Summary
 
     - `model.to(dtype)` converts floating-point parameters and buffers **in
@@ -357,15 +371,11 @@ CELLS = [
     - all-MiniLM-L6-v2 in bf16 or fp16 takes exactly half the bytes of fp32, its
       embeddings keep a cosine similarity above 0.9999 to fp32, and the similarity
       ranking of our sentences is unchanged.
-    - With a safetensors checkpoint stored in fp32, loading directly in bf16 had
-      the same peak memory as loading fp32 and downcasting (the fp32 weights are
-      memory-mapped from the file either way); the bf16 model then keeps half the
-      memory.
+    - With this safetensors checkpoint stored in fp32, loading directly in bf16
+      had the **same peak memory** as loading fp32 and then downcasting (the fp32
+      weights are memory-mapped from the file either way); the bf16 model then
+      keeps half the memory.
     - On a CPU without 16-bit arithmetic, fp16 and bf16 run, but slower than fp32;
       measure on your own hardware.
-
-    **Graded workbook:** now do workbook **02_loading_models**
-    (`release/02_loading_models/02_loading_models.ipynb`, or the copy your
-    instructor hands out). It covers lessons 3 and 4.
-    """),
+    """) + "\n\n" + next_step(NAME)),
 ]

@@ -4,8 +4,10 @@
 edit them here, not in the notebook.
 """
 
+from tools.course import next_step
+from tools.lessons.l05_model import MODEL
 from tools.nbbuild import SETUP_CELL as SETUP
-from tools.nbbuild import code, md
+from tools.nbbuild import code, md, text
 
 NAME = "05_linear_quantization"
 
@@ -23,9 +25,14 @@ CELLS = [
        against the number of bits;
     4. draw the quantization grid over the weights of a real model
        (all-MiniLM-L6-v2, shipped with the course);
-    5. quantize that model's linear layers to int8 and int4, with
+    5. quantize that model's linear layers to int8 and int4 (weights only), with
        `course_utils` and with optimum-quanto, and measure size and quality;
-    6. pack two 4-bit codes into each byte.
+    6. pack two 4-bit codes into each byte;
+    7. quantize its **activations** too (W8A8), after *calibrating* their range
+       on a few sentences;
+    8. place all this among today's methods: post-training quantization against
+       quantization-aware training, and LLM.int8, GPTQ, AWQ, SmoothQuant, HQQ,
+       QLoRA and GGUF.
 
     Everything runs offline on a CPU, in well under a minute.
     """),
@@ -35,7 +42,8 @@ CELLS = [
 
     import torch
 
-    from course_utils import bits, layers, metrics, models, packing, quant, viz, widgets
+    from course_utils import (bits, calibration, layers, metrics, models, packing,
+                              quant, viz, widgets)
 
     # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
     torch.set_num_threads(1)
@@ -48,6 +56,12 @@ CELLS = [
 
     $$q = \\mathrm{clamp}\\left(\\mathrm{round}\\left(\\frac{x}{s}\\right) + z,\\;
     q_{\\min},\\; q_{\\max}\\right), \\qquad \\hat{x} = s\\,(q - z).$$
+
+    The values the codes stand for, $s\\,(q - z)$, are **evenly spaced**: one step
+    $s$ apart everywhere, from the smallest to the largest. A smaller float type
+    (lesson 3) is different: its values are dense near 0 and spread out further
+    away, the gap doubling at every power of two. And the grid is fitted to the
+    data, through $s$ and $z$, instead of being fixed by the format.
 
     The **scale** $s$ is the real distance between two neighbouring codes; the
     **zero point** $z$ is the code that stands for the real number 0 (so 0, very
@@ -192,8 +206,28 @@ CELLS = [
     **What to look at:** the error falls by about 4× per extra bit (each bit
     halves the step, and the MSE goes with the step squared): straight lines on
     this log scale. Finer granularity shifts the whole line down: 4 bits per
-    group come close to 6 bits per tensor. The scales are not free: a 32-bit scale
-    and a zero point for every 32 values add about 1.1 bits per value.
+    group come close to 6 bits per tensor.
+
+    The scales are not free. `quant` stores every scale as float32 (32 bits) and
+    every zero point as int32 (32 bits, the dtype torch's kernels use); a
+    symmetric quantization needs no zero points (they are all 0).
+    `QuantizedTensor.bits_per_value()` adds it up, codes included:
+    """),
+    code("""
+    for name, kw in settings.items():
+        for symmetric in (False, True):
+            qt = quant.quantize(W, 4, symmetric=symmetric, **kw)
+            kind = "symmetric" if symmetric else "asymmetric"
+            print(f"4-bit {kind:<10} {name:<16} {qt.scale.numel():>6} scales: "
+                  f"{qt.bits_per_value():.4f} bits per value")
+    """),
+    md("""
+    **What to look at:** one scale per tensor costs nothing measurable, one per
+    row of 384 values a sixth of a bit or less. Per group of 32, asymmetric,
+    each group adds $32 + 32 = 64$ bits, 2 bits per value: 6 bits in all, not 4.
+    Formats made for storage shrink this by keeping the scale in fp16 and the
+    zero point in $n$ bits ($4 + (16 + 4)/32 \\approx 4.6$ bits per value), or by
+    going symmetric.
 
     ### The quantization playground
     Choose the bits, symmetric or asymmetric and the granularity, and watch the
@@ -222,160 +256,22 @@ CELLS = [
     lines are still dense under the peak; with 4 bits almost all weights fall
     between a handful of lines. That is why 4-bit weights need per-group scales.
 
-    ## 5. Quantizing the real model
-
-    Now the whole model: every `nn.Linear` layer (the attention projections and
-    the feed-forward layers of the 6 transformer blocks) gets integer weights;
-    the activations stay in float ("weight-only" quantization, W8A32 / W4A32).
-    Three versions against the fp32 original:
-
-    * **course int8**: `course_utils.layers.quantize_linear_layers` swaps each
-      linear layer for an `Int8Linear` (symmetric int8, one scale per output
-      channel);
-    * **quanto int8** and **quanto int4**: Hugging Face's
-      [optimum-quanto](https://github.com/huggingface/optimum-quanto)
-      (`quantize` marks the layers, `freeze` replaces the float weights by codes);
-
-    Quality is the cosine similarity between each sentence embedding and the fp32
-    one (1.0 = same direction), and whether the ranking of sentences by
-    similarity to the first one is unchanged. Size is the true number of bytes of
-    the stored tensors (`models.memory_footprint`, which, unlike transformers'
-    `get_memory_footprint()`, counts quanto's codes).
     """),
-    code("""
-    from optimum.quanto import freeze, qint4, qint8
-    from optimum.quanto import quantize as quanto_quantize
-
-    sentences = [
-        "The cat sleeps on the warm windowsill.",
-        "A kitten naps in the afternoon sun.",
-        "Stock markets fell sharply on Monday.",
-        "Investors sold shares as prices dropped.",
-        "The recipe needs two cups of flour.",
-        "Bake the bread for forty minutes.",
-        "Quantization stores weights in fewer bits.",
-        "Smaller number formats make models lighter.",
-    ]
-
-    def quanto_version(weights):
-        m = copy.deepcopy(model)
-        quanto_quantize(m, weights=weights)
-        freeze(m)
-        return m
-
-    versions = {
-        "fp32": model,
-        "course int8": layers.quantize_linear_layers(model, inplace=False),
-        "quanto int8": quanto_version(qint8),
-        "quanto int4": quanto_version(qint4),
-    }
-    """),
-    md("""
-    An embedding is the mean of the model's output vectors over the tokens of a
-    sentence, scaled to length 1 (what `models.embed` computes).
-    """),
-    code("""
-    def embed(m):
-        return models.embed(m, tokenizer, sentences)
-
-    reference = embed(model)
-    """),
-    code("""
-    ref_ranking = models.similarity_ranking(reference)
-    base = models.memory_footprint(model)
-    base_encoder = models.memory_footprint(model.encoder)
-
-    print(f"{'method':<13}{'size MiB':>9}{'vs fp32':>8}{'encoder MiB':>13}"
-          f"{'cosine mean':>13}{'cosine min':>12}  same ranking")
-    table = {}
-    for name, m in versions.items():
-        e = embed(m)
-        cmp = models.compare_outputs(reference, e)
-        size, encoder = models.memory_footprint(m), models.memory_footprint(m.encoder)
-        same = models.similarity_ranking(e) == ref_ranking
-        table[name] = (size, cmp["cosine_mean"])
-        print(f"{name:<13}{size / 2**20:>9.2f}{size / base:>8.2f}"
-              f"{encoder / 2**20:>13.2f}{cmp['cosine_mean']:>13.6f}"
-              f"{cmp['cosine_min']:>12.6f}  {same}")
-    """),
-    md("""
-    **What to look at:**
-
-    * **Size.** The encoder (where all the linear layers are) shrinks to about a
-      quarter with int8 and further with int4, but the whole model shrinks less:
-      MiniLM keeps a large word-embedding table (30,522 × 384 floats, about half of
-      its parameters) that is not a linear layer and stays in fp32. int4 is not a
-      full 8× either, because quanto stores a scale and a shift for every group
-      of 128 weights.
-    * **Quality.** int8 embeddings point in almost exactly the same direction as
-      fp32 ones (cosine within about $10^{-3}$ of 1); int4 loses more but still
-      ranks the sentences the same way here. Our `Int8Linear` and quanto's int8
-      use the same recipe (symmetric, per output channel), so their quality is
-      close.
-
-    ## 6. Packing 4-bit codes
-
-    A tensor of 4-bit codes held in `int8` still takes a byte per code, so on its
-    own int4 saves nothing over int8. **Packing** puts two codes in each byte
-    (`packing.pack`): the first code in the low 4 bits, the second in the high 4
-    bits. `packing.unpack` gets them back.
-    """),
-    code("""
-    qt4 = quant.quantize(W, n_bits=4, symmetric=True, granularity="per_group",
-                         group_size=32)
-    packed = packing.pack(qt4.q, 4, signed=True)
-    print(f"codes: {qt4.q.numel():,} int8 values = {qt4.q.numel():,} bytes; "
-          f"packed: {packed.numel():,} bytes")
-    first_two = qt4.q.flatten()[:2].tolist()
-    byte = packed[0].item()
-    print(f"first two codes {first_two} -> byte {byte:08b} "
-          f"(high 4 bits: code 2, low 4 bits: code 1)")
-    unpacked = packing.unpack(packed, 4, qt4.q.numel(), signed=True)
-    assert torch.equal(unpacked.reshape(qt4.q.shape), qt4.q)
-    print("unpack(pack(q)) == q:", True)
-    """),
-    md("""
-    **What to look at:** each code is stored as its 4-bit two's complement
-    pattern, so a negative code such as −3 appears as `1101` in its half of the
-    byte.
-
-    How much does packing save on all linear weights of the model? Per group of
-    32 weights we also store one fp16 scale (symmetric: no zero point).
-    """),
-    code("""
-    linear_weights = [m.weight for m in model.modules()
-                      if isinstance(m, torch.nn.Linear)]
-    n = sum(w.numel() for w in linear_weights)
-    n_scales = n // 32
-    sizes = {
-        "fp32": 4 * n,
-        "int8 codes (1 byte each)": n,
-        "int4 codes, unpacked": n + 2 * n_scales,
-        "int4 codes, packed": (n + 1) // 2 + 2 * n_scales,
-    }
-    print(f"{n:,} linear-layer weights")
-    for name, size in sizes.items():
-        share = size / sizes["fp32"]
-        print(f"{name:<26}{size / 2**20:>8.2f} MiB  ({share:.3f} of fp32)")
-    """),
-    md("""
-    **What to look at:** unpacked int4 is no smaller than int8 (it is even a
-    little larger because of its scales); packed, the codes take half as much,
-    and the group scales add 16 bits per 32 weights, half a bit per weight.
-
+    *MODEL,
+    md(text("""
     ## Summary
     * Linear quantization stores $q = \\mathrm{round}(x/s) + z$ and gives back
-      $\\hat x = s(q - z)$; the error of each value is at most half a step.
+      $\\hat x = s(q - z)$ on an evenly spaced grid; the error of each value is
+      at most half a step.
     * Asymmetric grids fit the data's range; symmetric grids drop the zero point
       and waste codes on one-sided data.
     * Per-channel and per-group scales follow the data more closely, at the cost
-      of storing more scales; each extra bit divides the MSE by about 4.
-    * On a real model, int8 weights cost almost nothing in quality; int4 needs
-      per-group scales and packing to pay off.
-
-    **Next:** open the graded workbook **03_linear_quantization** (from your
-    course's assignment list, or
-    `release/03_linear_quantization/03_linear_quantization.ipynb`). The playground
-    above is a good place to test your intuition first.
-    """),
+      of storing more scales (counted in bits per value); each extra bit divides
+      the MSE by about 4.
+    * Weight-only int8 (W8A32) costs almost nothing in quality on the real model;
+      the codes are dequantized to compute. int4 needs per-group scales and
+      packing to pay off.
+    * W8A8 also quantizes the activations, with a range calibrated in advance;
+      the outlier features of the activations decide which observer works.
+    """) + "\n\n" + next_step(NAME)),
 ]
