@@ -79,7 +79,7 @@ def _errors(x: float | Fraction | None, kind: str, value: float,
     return float(err), (float(err / abs(Fraction(x))) if x != 0 else None)
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
     """How one number is stored in a float format, field by field.
 
@@ -212,6 +212,9 @@ class Explanation:
     def __str__(self) -> str:
         return "\n".join([self.title()]
                          + [f"  {k:<10} {v}" for k, v in self.rows()])
+
+    def __repr__(self) -> str:  # the text table, not the fields' widths
+        return str(self)
 
     def html(self, note: str = "") -> str:
         """The coloured read-out (bits by field, then the rows), with a note line.

@@ -14,6 +14,11 @@ ITEMS = [
     Text("""
     ## Part A: written answers (lesson 1)
     """),
+    Written("course_for", "**A0.** What is this course for? Say it in a sentence "
+            "or two.",
+            "To understand how numbers are stored in bits (integers, floats, their "
+            "range and precision) and how models are made smaller and faster by "
+            "storing their weights in fewer bits: downcasting and quantization."),
     Written("pytorch", "**A1.** What is PyTorch, and which other library does a "
             "similar job?",
             "A Python library for tensors and deep learning: tensor maths on CPU "

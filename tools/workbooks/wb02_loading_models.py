@@ -76,7 +76,7 @@ ITEMS = [
             "rounded to 16 bits (relative error about 2^-9 per number in bf16). The "
             "products are added in an fp32 accumulator, so the rounding errors "
             "partly cancel and do not accumulate: lesson 3 measured the relative "
-            "error of the result staying about the same (around 1e-3 for bf16) as "
+            "error of the result staying about the same (about 3e-3 for bf16) as "
             "the inner size grows from 16 to 16384."),
     Written("why_matmul", "**A3.** Why is a matrix multiplication a good test of "
             "the effect of downcasting?",
