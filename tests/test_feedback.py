@@ -54,8 +54,9 @@ RIGHT = {
     "hand_scale_code": 3 - 2 + 127,
     "hand_x_hat_largest": -6.0 * 2,
     "hand_x_hat_tie": 2.0 * 2,
-    "bits_per_value": {"MXFP4": 4 + 8 / 32, "mxfp8": 8 + 8 / 32,
-                       "NVFP4": 4 + 8 / 16, "nf4": 4 + 32 / 64},
+    # element bits + scale bits / values per scale (e8m0 and bf16: 8 and 16 bits)
+    "bits_per_value": {"MXFP6": 6 + 8 / 32, "mxint8": 8 + 8 / 32,
+                       "NF4_bf16": 4 + 16 / 64, "int4_g128": 4 + 32 / 128},
 }
 
 

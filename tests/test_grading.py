@@ -145,7 +145,7 @@ PARTLY_WRONG_LOST = {"test_uint8_bits_33", "test_value_signed",
                      "test_float_fields_bfloat16"}
 
 # Workbook 4: the e8m0 bias forgotten by hand, an MXFP4 kernel that does not
-# saturate, and NF4's scale counted per element; the rest right.
+# saturate, and a scale counted once per element; the rest right.
 BLOCKS_PARTLY_WRONG = {
     "answer_by_hand": "import math\n\n"
                       "hand_scale_code = math.floor(math.log2(15.0)) - 2\n"
@@ -162,12 +162,12 @@ def mxfp4_quantize(x):
     P = torch.round(y / step) * step                  # not saturated at 6
     return (E + 127).squeeze(-1).long(), (P * scale).reshape(rows, cols)
 ''',
-    "answer_bits_per_value": "bits_per_value = {'MXFP4': 4.25, 'MXFP8': 8.25, "
-                             "'NVFP4': 4.5, 'NF4': 4 + 32}",
+    "answer_bits_per_value": "bits_per_value = {'MXFP6': 6.25, 'mxint8': 8.25, "
+                             "'nf4_bf16': 4 + 16, 'int4_g128': '4.25'}",
 }
 BLOCKS_LOST = {"test_hand_scale_code": "exponent_not_code",
                "test_mxfp4_quantize": "not_saturated",
-               "test_bits_per_value_nf4": "scale_per_element"}
+               "test_bits_per_value_nf4_bf16": "scale_per_element"}
 
 
 def _batch() -> dict:
@@ -279,7 +279,7 @@ def test_block_formats_partly_wrong_loses_the_wrong_answers_and_names_slips(grad
                         "verdicts.json").read_text())["cells"]
     assert {k: cells[k]["mistake"] for k in BLOCKS_LOST} == BLOCKS_LOST
     assert cells["test_hand_x_hat_tie"]["outcome"] == "right"
-    assert cells["test_bits_per_value_mxfp4"]["outcome"] == "right"
+    assert cells["test_bits_per_value_int4_g128"]["outcome"] == "right"
 
 
 def test_natural_forms_are_accepted(graded):

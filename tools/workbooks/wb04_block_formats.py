@@ -44,10 +44,11 @@ E = int(bq.scales) - 127
 x_hat = bq.dequantize()[0]
 """
 
-#: Storage of each format of Part C: element bits, scale bits, values per scale.
+#: Storage of each format of Part C: element bits, scale bits, values per scale
+#: (not the formats whose storage lesson 6 works out: MXFP4, MXFP8, NVFP4, NF4).
 _FORMATS = """
-formats = {"mxfp4": (4, 8, 32), "mxfp8": (8, 8, 32), "nvfp4": (4, 8, 16),
-           "nf4": (4, 32, 64)}
+formats = {"mxfp6": (6, 8, 32), "mxint8": (8, 8, 32), "nf4_bf16": (4, 16, 64),
+           "int4_g128": (4, 32, 128)}
 elem_bits, scale_bits, block_size = formats["{part}"]
 """
 
@@ -192,29 +193,31 @@ ITEMS = [
 
     **C1.** How many bits of storage does each value take, **scales
     included**, in these formats? Give a dict `bits_per_value` with the keys
-    `"mxfp4"`, `"mxfp8"`, `"nvfp4"` and `"nf4"`:
+    `"mxfp6"`, `"mxint8"`, `"nf4_bf16"` and `"int4_g128"`:
 
-    * MXFP4: fp4 elements, one e8m0 scale per block of 32;
-    * MXFP8: fp8 (e4m3) elements, one e8m0 scale per block of 32;
-    * NVFP4: fp4 elements, one fp8 e4m3 scale per block of 16 (ignore its
-      single float32 per-tensor scale: over millions of values it adds nothing
-      you could see);
-    * NF4: 4-bit codes, one float32 absmax per block of 64 (no double
-      quantization).
+    * `mxfp6`: MXFP6, fp6 (e2m3 or e3m2) elements, one e8m0 scale per block
+      of 32;
+    * `mxint8`: MXINT8, 8-bit integer elements, one e8m0 scale per block of
+      32;
+    * `nf4_bf16`: NF4 codes (4 bits), with the absmax of each block of 64
+      stored as a bfloat16 instead of a float32;
+    * `int4_g128`: lesson 5's symmetric int4 codes, one float32 scale per
+      group of 128 (no zero points).
     """),
     Answer("answer_bits_per_value", """
-    # bits_per_value = {"mxfp4": ..., "mxfp8": ..., "nvfp4": ..., "nf4": ...}
+    # bits_per_value = {"mxfp6": ..., "mxint8": ..., "nf4_bf16": ..., "int4_g128": ...}
     ### BEGIN SOLUTION
     bits_per_value = {
-        "mxfp4": 4 + 8 / 32,
-        "mxfp8": 8 + 8 / 32,
-        "nvfp4": 4 + 8 / 16,
-        "nf4": 4 + 32 / 64,
+        "mxfp6": 6 + 8 / 32,
+        "mxint8": 8 + 8 / 32,
+        "nf4_bf16": 4 + 16 / 64,
+        "int4_g128": 4 + 32 / 128,
     }
     ### END SOLUTION
     """),
     Question(
-        "bits_per_value", "float", parts=("mxfp4", "mxfp8", "nvfp4", "nf4"),
+        "bits_per_value", "float",
+        parts=("mxfp6", "mxint8", "nf4_bf16", "int4_g128"),
         keys="word",
         hint="bits per value = element bits + scale bits / values per scale",
         part_hint="{part}: the element's bits plus its share of the block's scale",
