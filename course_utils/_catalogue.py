@@ -36,7 +36,12 @@ ASSIGNMENTS = {'01_data_types': ['uint_range',
                             'mse_asymmetric',
                             'mse_symmetric',
                             'mse_per_channel',
-                            'better_scheme']}
+                            'better_scheme'],
+ '04_block_formats': ['hand_scale_code',
+                      'hand_x_hat_largest',
+                      'hand_x_hat_tie',
+                      'mxfp4_quantize',
+                      'bits_per_value']}
 
 QUESTIONS = {'uint_range': {'assignment': '01_data_types',
                 'kind': 'range_fn',
@@ -960,4 +965,238 @@ QUESTIONS = {'uint_range': {'assignment': '01_data_types',
                    'hint': 'compare the two errors you measured on x',
                    'part_hint': '',
                    'answers': {'better_scheme': 'a21f2d8a3db9043d19f838eb1cd9103450e322b17677acc9ffe0d1cf22c5f5cb'},
-                   'mistakes': []}}
+                   'mistakes': []},
+ 'hand_scale_code': {'assignment': '04_block_formats',
+                     'kind': 'int',
+                     'keys': None,
+                     'parts': [],
+                     'params': {},
+                     'points': 1,
+                     'hint': 'E = floor(log2(amax)) - emax, with amax = max |x|; the '
+                             "code adds e8m0's bias",
+                     'part_hint': '',
+                     'answers': {'hand_scale_code': '179775b38aeb176f4b69acbd885ca2a7933ce9a5487d3fed6ae2a07b3cf941f1'},
+                     'mistakes': [{'id': 'exponent_not_code',
+                                   'rule': None,
+                                   'slip': None,
+                                   'message': 'this is the exponent E: the e8m0 code '
+                                              'adds its bias',
+                                   'description': 'E given instead of the code E + 127',
+                                   'hashes': {'hand_scale_code': ['20fac31a1fe27ca8ff6d906ae87692fb120742bb3607f17dd997c654a0ea9ecd']}},
+                                  {'id': 'no_emax',
+                                   'rule': None,
+                                   'slip': None,
+                                   'message': "subtract fp4's emax (the exponent of "
+                                              'the largest power of two it holds) from '
+                                              'floor(log2(amax))',
+                                   'description': 'emax not subtracted',
+                                   'hashes': {'hand_scale_code': ['cff7d7888d216801a1b8b1732870f3260a9bd3021c39e495ac42436d31b366ae']}},
+                                  {'id': 'log2_rounded_up',
+                                   'rule': None,
+                                   'slip': None,
+                                   'message': 'log2(amax) was rounded up: the FLOOR '
+                                              'rule rounds it down',
+                                   'description': 'ceil instead of floor (or the RCEIL '
+                                                  'rule)',
+                                   'hashes': {'hand_scale_code': ['9764eaf9504f64619f2884e804c55d2e8f112ccda61b191ada8429aac68f2108']}},
+                                  {'id': 'max_not_abs',
+                                   'rule': None,
+                                   'slip': None,
+                                   'message': 'amax is the largest |x|, the most '
+                                              'negative value counts too',
+                                   'description': 'max(x) instead of max(|x|)',
+                                   'hashes': {'hand_scale_code': ['4921a6d3350ef85f0bd1eb4aabdd7b912cb05fda9ff35ff8fb1509a8ae17254b']}}]},
+ 'hand_x_hat_largest': {'assignment': '04_block_formats',
+                        'kind': 'float',
+                        'keys': None,
+                        'parts': [],
+                        'params': {},
+                        'points': 1,
+                        'hint': "divide by the block's scale, round to fp4, mind the "
+                                'largest fp4 value, multiply back',
+                        'part_hint': '',
+                        'answers': {'hand_x_hat_largest': '8514693b0bd8d2e4ed84a16a666565ff5a3542733a2726af2fc89882af2c66df'},
+                        'mistakes': [{'id': 'not_saturated',
+                                      'rule': None,
+                                      'slip': None,
+                                      'message': "x / 2**E is beyond fp4's largest "
+                                                 'value: it saturates',
+                                      'description': 'the largest element not '
+                                                     'saturated',
+                                      'hashes': {'hand_x_hat_largest': ['fde653af78dc4e3ed084570f13321a91fb3d622f8ef6d358d80d743de8438142']}},
+                                     {'id': 'element_not_scaled',
+                                      'rule': None,
+                                      'slip': None,
+                                      'message': 'this is the fp4 element P: multiply '
+                                                 "it by the block's scale 2**E",
+                                      'description': 'the fp4 element given instead of '
+                                                     'x_hat = 2**E * P',
+                                      'hashes': {'hand_x_hat_largest': ['8e9834c8dbb3a54983fb19cd8d7335d834df5a5a44d3d11d3ce63522aa618a65']}}]},
+ 'hand_x_hat_tie': {'assignment': '04_block_formats',
+                    'kind': 'float',
+                    'keys': None,
+                    'parts': [],
+                    'params': {},
+                    'points': 1,
+                    'hint': "divide by the block's scale, round to the nearest fp4 "
+                            'value (halfway: the even code), multiply back',
+                    'part_hint': '',
+                    'answers': {'hand_x_hat_tie': '6de6bbf35cb882d415e15228ec2a5e23fbf31e65108d829f728a5aaa55174514'},
+                    'mistakes': [{'id': 'tie_up',
+                                  'rule': None,
+                                  'slip': None,
+                                  'message': 'x / 2**E lies exactly halfway between '
+                                             'two fp4 values: it goes to the one with '
+                                             'the even code',
+                                  'description': 'a tie rounded up instead of to even',
+                                  'hashes': {'hand_x_hat_tie': ['f4e3f48a2c36d33acb1c0795dfc475c54128eddaf14ebb110ab0282e58b6c152']}},
+                                 {'id': 'element_not_scaled',
+                                  'rule': None,
+                                  'slip': None,
+                                  'message': 'this is the fp4 element P: multiply it '
+                                             "by the block's scale 2**E",
+                                  'description': 'the fp4 element given instead of '
+                                                 'x_hat = 2**E * P',
+                                  'hashes': {'hand_x_hat_tie': ['43f9ba1197d596e2d9c5a4fd677ec499f9a24407d1079fed931be66b098105c5']}}]},
+ 'mxfp4_quantize': {'assignment': '04_block_formats',
+                    'kind': 'kernel',
+                    'keys': None,
+                    'parts': [],
+                    'params': {},
+                    'points': 3,
+                    'hint': 'reshape each row into blocks of 32, E = floor(log2(amax)) '
+                            '- emax, round x / 2**E to fp4 (ties to even, saturating), '
+                            'x_hat = 2**E * P',
+                    'part_hint': '',
+                    'answers': {},
+                    'mistakes': [{'id': 'exponent_ceil',
+                                  'rule': None,
+                                  'slip': 'exponent_ceil',
+                                  'message': "some blocks' shared exponent is one too "
+                                             'large: the FLOOR rule rounds log2(amax) '
+                                             'down before it subtracts emax',
+                                  'description': 'ceil(log2(amax)) - emax: the FLOOR '
+                                                 "rule's log2 rounded up",
+                                  'hashes': {}},
+                                 {'id': 'rceil_rule',
+                                  'rule': None,
+                                  'slip': 'rceil_rule',
+                                  'message': 'this is the RCEIL rule (amax / 6 rounded '
+                                             'up to a power of two): the question asks '
+                                             "for the OCP spec's FLOOR rule, which "
+                                             'rounds down',
+                                  'description': 'the RCEIL rule (amax / 6 rounded up '
+                                                 'to a power of two)',
+                                  'hashes': {}},
+                                 {'id': 'no_emax',
+                                  'rule': None,
+                                  'slip': 'no_emax',
+                                  'message': 'the scale is too large: subtract the '
+                                             "element format's emax (the exponent of "
+                                             'the largest power of two fp4 holds) from '
+                                             'floor(log2(amax))',
+                                  'description': 'emax not subtracted: E = '
+                                                 'floor(log2(amax))',
+                                  'hashes': {}},
+                                 {'id': 'emax_of_next_power',
+                                  'rule': None,
+                                  'slip': 'emax_of_next_power',
+                                  'message': 'every scale is twice too large: emax is '
+                                             'the exponent of the largest power of two '
+                                             'fp4 can hold, not of the power of two '
+                                             'above its largest value',
+                                  'description': 'emax 3: the exponent of the power of '
+                                                 'two above 6',
+                                  'hashes': {}},
+                                 {'id': 'exponent_not_code',
+                                  'rule': None,
+                                  'slip': 'exponent_not_code',
+                                  'message': 'the scale codes are off by a constant: '
+                                             'an e8m0 code stores E plus its bias',
+                                  'description': 'E returned instead of its e8m0 code '
+                                                 'E + 127',
+                                  'hashes': {}},
+                                 {'id': 'wrong_axis',
+                                  'rule': None,
+                                  'slip': 'wrong_axis',
+                                  'message': 'the blocks run along the wrong axis: a '
+                                             'block is 32 consecutive values of one '
+                                             'row (the last axis)',
+                                  'description': 'blocks of 32 taken down the columns '
+                                                 'instead of along rows',
+                                  'hashes': {}},
+                                 {'id': 'not_saturated',
+                                  'rule': None,
+                                  'slip': 'not_saturated',
+                                  'message': "some elements are beyond fp4's largest "
+                                             'value: saturate them at +-6 (with the '
+                                             "FLOOR rule a block's largest |x / 2**E| "
+                                             'can be up to 8)',
+                                  'description': 'elements beyond +-6 not saturated '
+                                                 '(7.5 rounded to 8)',
+                                  'hashes': {}},
+                                 {'id': 'ties_down',
+                                  'rule': None,
+                                  'slip': 'ties_down',
+                                  'message': 'values exactly halfway between two fp4 '
+                                             'values must go to the one with the even '
+                                             'code (fraction bit 0), as torch.round '
+                                             'does; argmin over the grid picks the '
+                                             'first of two equal distances',
+                                  'description': 'halfway values rounded to the '
+                                                 'smaller magnitude (argmin)',
+                                  'hashes': {}},
+                                 {'id': 'not_scaled',
+                                  'rule': None,
+                                  'slip': 'not_scaled',
+                                  'message': 'x_hat should be each fp4 element times '
+                                             "its block's scale 2**E",
+                                  'description': 'x_hat returned as the fp4 elements '
+                                                 'P, not 2**E * P',
+                                  'hashes': {}}]},
+ 'bits_per_value': {'assignment': '04_block_formats',
+                    'kind': 'float',
+                    'keys': 'word',
+                    'parts': ['mxfp6', 'mxint8', 'nf4_bf16', 'int4_g128'],
+                    'params': {},
+                    'points': 1,
+                    'hint': 'bits per value = element bits + scale bits / values per '
+                            'scale',
+                    'part_hint': "{part}: the element's bits plus its share of the "
+                                 "block's scale",
+                    'answers': {'bits_per_value[mxfp6]': '837b97ecfa119be33c0c9fd699debaefb7ff0e09188d5e8b306dcce188eef52d',
+                                'bits_per_value[mxint8]': '8b73ba4409cdba0bf84331cf46a02fa28085c006a398815bdc4e99ba1dc70b3a',
+                                'bits_per_value[nf4_bf16]': 'ea8b29e95ca6687fefbf81262fd078d35a3e53383477fb25cf76b87fbc46ccec',
+                                'bits_per_value[int4_g128]': 'b04421b07e99a2e3bf8f92b343c9423921c3ac4e088e3f09addbcb55d307eda5'},
+                    'mistakes': [{'id': 'scale_forgotten',
+                                  'rule': None,
+                                  'slip': None,
+                                  'message': 'this counts the elements only: add each '
+                                             "value's share of the block's scale",
+                                  'description': "the scale's bits forgotten",
+                                  'hashes': {'bits_per_value[mxfp6]': ['6b4b6683e6646a58bc88702cebf706ea84b27960b7f7b7d8267dd9e01ea19154'],
+                                             'bits_per_value[mxint8]': ['599984e04da33fa543d0249285b06e3cf7b956d2ce642a840c4b729aaeed2329'],
+                                             'bits_per_value[nf4_bf16]': ['3c8cfffb74b712e027e0df8d1b45357a0bd1b69ded142238663cd031028ab2cf'],
+                                             'bits_per_value[int4_g128]': ['b22ffd90d19f580e141beb294f13b8e1004a54a341d3237f345119c1c1718774']}},
+                                 {'id': 'scale_per_element',
+                                  'rule': None,
+                                  'slip': None,
+                                  'message': 'this counts a whole scale for every '
+                                             'value: one scale is shared by the whole '
+                                             'block',
+                                  'description': 'the scale counted once per element',
+                                  'hashes': {'bits_per_value[mxfp6]': ['a446b7b020ac9061f8f877ac058dfb53006caf7bf248bb6f9805b0d95c1ed84f'],
+                                             'bits_per_value[mxint8]': ['8aa6e027112a44395ffea965fd1538cd5839f742cd234c27192d9b6c985b8da5'],
+                                             'bits_per_value[nf4_bf16]': ['1eb0761e32b1163200ede837572195634d892fac090e1af15ee0bd2baff1de46'],
+                                             'bits_per_value[int4_g128]': ['5d6afd1870668e634e48cec144fe98274e26c24ac4737340b2af9e44b0f8710b']}},
+                                 {'id': 'scale_in_bytes',
+                                  'rule': None,
+                                  'slip': None,
+                                  'message': "the scale's size is counted in bytes "
+                                             'here: count bits',
+                                  'description': "the scale's bytes added to the "
+                                                 "element's bits",
+                                  'hashes': {'bits_per_value[mxfp6]': ['464f27208b87328ab43e4034aea20179b4542ab7d6b1e6050eaf2b879815f1f0'],
+                                             'bits_per_value[mxint8]': ['d47e2500601b28108b5347d1107d716eb3aab468034fdb3702e8ec85b9da3db2'],
+                                             'bits_per_value[nf4_bf16]': ['1dd5968e0678d03d7965b2302d29b9d61392f82da9794a936a9752df63c3d0b8'],
+                                             'bits_per_value[int4_g128]': ['3e7bbccd44ba4096fa8bed67020175baf4f4211beea0768347c7c46b35fffa3a']}}]}}

@@ -1,4 +1,4 @@
-"""The usual slips in the quantization functions learners write (workbook 3).
+"""The usual slips in the quantization functions learners write (workbooks 3, 4).
 
 Each slip is a small, deliberately wrong version of a kernel, written with plain
 torch: when a learner's output is wrong but equals a slip's output on the same
@@ -141,6 +141,82 @@ _ALL = {
                  1 << (n_bits - 1))),
     ],
 }
+
+
+# ============================================ workbook 4: MXFP4 blocks (lesson 6)
+# The slips of ``mxfp4_quantize(x) -> (scale_codes, x_hat)`` (see
+# ``course_utils.probes``), in plain torch: each differs from the right kernel in
+# exactly one step. ``_fp4`` rounds |y| on fp4's grid with the step of its binade
+# (0.5 below 2, 1 up to 4, 2 above), so torch.round's ties to even give the even
+# code.
+def _fp4(y: torch.Tensor, *, saturate: bool = True, ties: str = "even"
+         ) -> torch.Tensor:
+    a = y.abs()
+    step = torch.where(a < 2, 0.5, torch.where(a < 4, 1.0, 2.0))
+    steps = torch.round(a / step) if ties == "even" else torch.ceil(a / step - 0.5)
+    p = steps * step
+    return torch.copysign(p.clamp(max=6.0) if saturate else p, y)
+
+
+def _mx_exponent(amax: torch.Tensor, rule: str, emax: int) -> torch.Tensor:
+    log2 = torch.log2(amax.double())
+    e = {"floor": lambda: torch.floor(log2) - emax,
+         "ceil": lambda: torch.ceil(log2) - emax,
+         "rceil": lambda: torch.ceil(torch.log2(amax.double() / 6.0))}[rule]()
+    return e.clamp(-127, 127)                       # amax = 0: -inf -> -127
+
+
+def _mxfp4(x: torch.Tensor, *, rule: str = "floor", emax: int = 2,
+           columns: bool = False, saturate: bool = True, ties: str = "even",
+           bias: int = 127, scaled: bool = True):
+    rows, cols = x.shape
+    blocks = x.reshape(rows // 32, 32, cols) if columns else x.reshape(rows, -1, 32)
+    axis = 1 if columns else 2
+    e = _mx_exponent(blocks.abs().amax(dim=axis, keepdim=True), rule, emax)
+    scale = torch.exp2(e)
+    p = _fp4(blocks / scale, saturate=saturate, ties=ties)
+    x_hat = (p * scale if scaled else p).float().reshape(rows, cols)
+    return (e + bias).squeeze(axis).long(), x_hat
+
+
+_ALL["mxfp4_quantize"] = [
+    Slip("exponent_ceil", "ceil(log2(amax)) - emax: the FLOOR rule's log2 rounded up",
+         "some blocks' shared exponent is one too large: the FLOOR rule rounds "
+         "log2(amax) down before it subtracts emax",
+         lambda x: _mxfp4(x, rule="ceil")),
+    Slip("rceil_rule", "the RCEIL rule (amax / 6 rounded up to a power of two)",
+         "this is the RCEIL rule (amax / 6 rounded up to a power of two): the "
+         "question asks for the OCP spec's FLOOR rule, which rounds down",
+         lambda x: _mxfp4(x, rule="rceil")),
+    Slip("no_emax", "emax not subtracted: E = floor(log2(amax))",
+         "the scale is too large: subtract the element format's emax (the "
+         "exponent of the largest power of two fp4 holds) from floor(log2(amax))",
+         lambda x: _mxfp4(x, emax=0)),
+    Slip("emax_of_next_power", "emax 3: the exponent of the power of two above 6",
+         "every scale is twice too large: emax is the exponent of the largest power "
+         "of two fp4 can hold, not of the power of two above its largest value",
+         lambda x: _mxfp4(x, emax=3)),
+    Slip("exponent_not_code", "E returned instead of its e8m0 code E + 127",
+         "the scale codes are off by a constant: an e8m0 code stores E plus its "
+         "bias",
+         lambda x: _mxfp4(x, bias=0)),
+    Slip("wrong_axis", "blocks of 32 taken down the columns instead of along rows",
+         "the blocks run along the wrong axis: a block is 32 consecutive values of "
+         "one row (the last axis)",
+         lambda x: _mxfp4(x, columns=True)),
+    Slip("not_saturated", "elements beyond +-6 not saturated (7.5 rounded to 8)",
+         "some elements are beyond fp4's largest value: saturate them at +-6 (with "
+         "the FLOOR rule a block's largest |x / 2**E| can be up to 8)",
+         lambda x: _mxfp4(x, saturate=False)),
+    Slip("ties_down", "halfway values rounded to the smaller magnitude (argmin)",
+         "values exactly halfway between two fp4 values must go to the one with "
+         "the even code (fraction bit 0), as torch.round does; argmin over the "
+         "grid picks the first of two equal distances",
+         lambda x: _mxfp4(x, ties="down")),
+    Slip("not_scaled", "x_hat returned as the fp4 elements P, not 2**E * P",
+         "x_hat should be each fp4 element times its block's scale 2**E",
+         lambda x: _mxfp4(x, scaled=False)),
+]
 
 #: Slips by kernel name, then by slip id.
 SLIPS: dict[str, dict[str, Slip]] = {

@@ -1,7 +1,8 @@
 """Probing the functions learners write: inputs, references, the usual slips.
 
 A function answer is judged by calling it on *probe* inputs and comparing each
-output with the course's reference (``course_utils.quant`` for workbook 3). The
+output with the course's reference (``course_utils.quant`` for workbook 3,
+``course_utils.blocks`` for workbook 4). The
 same probes and comparisons serve the self-check (probes from the package's own
 seeds) and the hidden tests (those plus seeds only the instructor's notebook
 holds). When an output is wrong, it is compared with the catalogued slips of
@@ -57,9 +58,11 @@ def inputs(name: str, seeds: tuple[int, ...] = SEEDS) -> list[tuple]:
     """
     if name in _RANGE_FUNCTIONS:
         return [(n,) for n in RANGE_PROBES]
+    if name in _BLOCK_KERNELS:
+        return [args for seed in seeds for args in _BLOCK_KERNELS[name][0](seed)]
     if name not in _KERNELS:
         raise KeyError(f"no probes for {name!r}; known: "
-                       f"{', '.join([*_RANGE_FUNCTIONS, *_KERNELS])}")
+                       f"{', '.join([*_RANGE_FUNCTIONS, *_KERNELS, *_BLOCK_KERNELS])}")
     return [args for x, n_bits in map(_tensor, seeds)
             for args in _KERNELS[name][0](x, n_bits)]
 
@@ -70,6 +73,8 @@ def reference(name: str, args: tuple) -> Any:
         from course_utils.integers import int_range
 
         return int_range(args[0], signed=_RANGE_FUNCTIONS[name])
+    if name in _BLOCK_KERNELS:
+        return _BLOCK_KERNELS[name][1](*args)
     return _KERNELS[name][1](*args)
 
 
@@ -145,6 +150,8 @@ def same(name: str, got: Any, expected: Any) -> tuple[bool, str]:
             from course_utils.answers import as_range
 
             return (as_range(got) == expected, "the range differs")
+        if name in _BLOCK_KERNELS:
+            return _BLOCK_KERNELS[name][2](got, expected)
         if name == "get_scale_zero_point":
             if not isinstance(got, (tuple, list)) or len(got) != 2:
                 return False, "return a pair (scale, zero_point)"
@@ -204,6 +211,89 @@ def _codes(got: Any, expected: torch.Tensor) -> tuple[bool, str]:
     return True, ""
 
 
+# ============================================ workbook 4: MXFP4 blocks (lesson 6)
+# ``mxfp4_quantize(x)``: x is a float32 (rows, cols) tensor, cols a multiple of
+# 32; each row is cut into blocks of 32 consecutive values. It returns
+# ``(scale_codes, x_hat)``: the e8m0 code E + 127 of each block's shared scale
+# 2**E (FLOOR rule, OCP MX spec), as integers, one per block in row-major order,
+# and the dequantized values in x's shape. Probes: 32 rows, so that blocks down
+# the columns exist too (the wrong-axis slip); every third seed a tensor of
+# hand-made blocks (zeros, fp4 ties, a largest value that saturates, ...).
+_MX_BLOCK = 32
+_FP4_TIES = (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)
+
+
+def _mx_special(g: torch.Generator) -> torch.Tensor:
+    """32 blocks of 32 (one per row) with the cases an MXFP4 kernel must get right.
+
+    Row 0 is all zeros; rows 1-8 hold exact fp4 ties (their largest value is
+    6 * 2**k, so E = k); rows 9-12 have a largest |x| between 7 and 8 times 2**k
+    (it saturates to 6 * 2**k; two of them negative); row 13's largest value is
+    exactly a power of two; the other rows are random, 2**k apart in size.
+    """
+    n = _MX_BLOCK
+    power = torch.exp2(torch.randint(-8, 9, (32, 1), generator=g).float())
+    sign = torch.randint(0, 2, (32, n), generator=g).float() * 2 - 1
+    x = torch.randn(32, n, generator=g) * power
+    pick = torch.randint(0, len(_FP4_TIES), (32, n), generator=g)
+    ties = torch.tensor(_FP4_TIES)[pick]
+    ties[:, 0] = 6.0
+    x[1:9] = (ties * sign * power)[1:9]
+    low = (torch.rand(32, n, generator=g) * 8 - 4) * power
+    top = (torch.rand(32, generator=g) * 0.9 + 7.05) * power[:, 0]
+    x[9:14] = low[9:14]
+    x[9:13, 5] = top[9:13] * torch.tensor([1.0, -1.0, 1.0, -1.0])
+    x[13, 3] = -4.0 * power[13, 0]
+    x[0] = 0.0
+    return x
+
+
+def _mx_inputs(seed: int) -> list[tuple]:
+    g = torch.Generator().manual_seed(seed)
+    if seed % 3 == 2:
+        return [(_mx_special(g),)]
+    rows = torch.exp(torch.randn(32, 1, generator=g) * 1.5)
+    x = torch.randn(32, 64, generator=g) * rows
+    heavy = torch.rand(32, 64, generator=g) < 0.03      # a few outliers per row
+    return [(torch.where(heavy, x * 6.0, x),)]
+
+
+def _ref_mxfp4(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    from course_utils.blocks import mx_quantize
+
+    bq = mx_quantize(x, "fp4_e2m1", _MX_BLOCK, "floor")
+    return bq.scales.to(torch.int64), bq.dequantize()
+
+
+def _same_mxfp4(got: Any, expected: tuple) -> tuple[bool, str]:
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return False, "return a pair (scale_codes, x_hat)"
+    codes, x_hat = torch.as_tensor(got[0]), torch.as_tensor(got[1])
+    want_codes, want_x_hat = expected
+    if codes.numel() != want_codes.numel():
+        return False, (f"scale_codes should have {want_codes.numel()} entries (one "
+                       f"per block of {_MX_BLOCK}), got {codes.numel()}")
+    if codes.is_complex() or codes.dtype == torch.bool:
+        return False, "scale_codes should be whole numbers"
+    codes = codes.detach().double().flatten()
+    if not (bool(torch.isfinite(codes).all())
+            and bool((codes == codes.round()).all())):
+        return False, "scale_codes should be whole numbers (some are not, or inf/NaN)"
+    if not torch.equal(codes, want_codes.double().flatten()):
+        return False, "scale_codes differ from the reference"
+    if tuple(x_hat.shape) != tuple(want_x_hat.shape):
+        return False, (f"x_hat should have the shape of x, {tuple(want_x_hat.shape)}, "
+                       f"got {tuple(x_hat.shape)}")
+    return _close(x_hat, want_x_hat, "x_hat")
+
+
+#: name -> (probe arguments of one seed, reference, comparison)
+_BLOCK_KERNELS: dict[str, tuple[Callable, Callable, Callable]] = {
+    "mxfp4_quantize": (_mx_inputs, _ref_mxfp4, _same_mxfp4),
+}
+
+
+# ------------------------------------------------------------------ helpers
 def _numbers(value: Any) -> torch.Tensor:
     if isinstance(value, (tuple, list)):
         return torch.cat([_numbers(v) for v in value])

@@ -6,7 +6,8 @@ Okabe-Ito palette stays distinct for the common kinds of colour blindness.
 
 from __future__ import annotations
 
-__all__ = ["CYCLE", "FIELD_COLOURS", "FIELD_TINTS", "OKABE_ITO", "use_course_style"]
+__all__ = ["CODE_COLOURS", "CODE_TINTS", "CYCLE", "FIELD_COLOURS", "FIELD_TINTS",
+           "OKABE_ITO", "use_course_style"]
 
 #: Okabe-Ito colour-blind-safe palette (black first, as in the original paper).
 OKABE_ITO: dict[str, str] = {
@@ -33,6 +34,17 @@ FIELD_TINTS: dict[str, str] = {
     "exponent": "#BFDBEC",
     "fraction": "#BFE6DB",
 }
+
+#: Colours of every kind of bit field: the float fields, plus an integer's value
+#: bits and a code that is an index into a table (NF4's codebook, lesson 6).
+CODE_COLOURS: dict[str, str] = {
+    **FIELD_COLOURS,
+    "value": OKABE_ITO["blue"],
+    "index": OKABE_ITO["purple"],
+}
+
+#: Light tints of :data:`CODE_COLOURS`, for bits that are 0.
+CODE_TINTS: dict[str, str] = {**FIELD_TINTS, "value": "#BFDBEC", "index": "#F2DDE9"}
 
 #: Colour cycle of the course's figures.
 CYCLE: list[str] = [OKABE_ITO[name] for name in (

@@ -47,6 +47,16 @@ RIGHT = {
     "hand_scale": 5.1 / 255,
     "hand_zero_point": round(-128 + 0.9 / (5.1 / 255)),
     "better_scheme": "asymmetric",
+    # workbook 4: the block [0.8, -15.0, 2.25, 0.4, -0.03, 5.0, 1.1, -0.6] in
+    # MXFP4: amax 15, floor(log2 15) = 3, fp4's largest power of two is 4 = 2**2,
+    # so E = 1 and the scale is 2; -15 / 2 = -7.5 saturates to -6; 5 / 2 = 2.5
+    # is halfway between fp4's 2 (code 0100) and 3 (0101): to even, 2
+    "hand_scale_code": 3 - 2 + 127,
+    "hand_x_hat_largest": -6.0 * 2,
+    "hand_x_hat_tie": 2.0 * 2,
+    # element bits + scale bits / values per scale (e8m0 and bf16: 8 and 16 bits)
+    "bits_per_value": {"MXFP6": 6 + 8 / 32, "mxint8": 8 + 8 / 32,
+                       "NF4_bf16": 4 + 16 / 64, "int4_g128": 4 + 32 / 128},
 }
 
 
@@ -305,7 +315,27 @@ def _own_scale_zero_point(x, n_bits=8):
     return scale, max(q_min, min(q_max, round(q_min - x_min / scale)))
 
 
+def _own_mxfp4(x):
+    """MXFP4, FLOOR rule, blocks of 32 along rows: exact exponents from frexp and
+    the nearest of fp4's magnitudes, a tie going to the even code."""
+    rows, cols = x.shape
+    blocks = x.reshape(rows, cols // 32, 32)
+    amax = blocks.abs().amax(dim=-1)
+    _, exponent = torch.frexp(amax)                  # amax = m * 2**e, m in [.5, 1)
+    e = torch.where(amax > 0, exponent - 1 - 2, -127).clamp(-127, 127)
+    scale = torch.ldexp(torch.ones_like(amax), e)[..., None]
+    y = (blocks / scale).abs().clamp(max=6.0)
+    levels = torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
+    distance = (y[..., None] - levels).abs()
+    nearest = distance == distance.amin(dim=-1, keepdim=True)
+    even_first = nearest * (2 - torch.arange(8) % 2)   # among ties, the even code
+    magnitude = levels[even_first.argmax(dim=-1)]
+    x_hat = torch.where(blocks < 0, -magnitude, magnitude) * scale
+    return e + 127, x_hat.reshape(rows, cols)
+
+
 PLAIN = {
+    "mxfp4_quantize": _own_mxfp4,
     "get_scale_zero_point": _own_scale_zero_point,
     "linear_quantize": _own_quantize,
     "linear_dequantize": lambda q, s, z: s * (q.float() - z),
@@ -381,3 +411,49 @@ def test_alternatives_are_declared_with_their_questions():
     declared = [m for q in _DECLARED.values() for m in q.mistakes
                 if isinstance(m, Alternative)]
     assert declared and all(m.message and m.description for m in declared)
+
+
+# ------------------------------------------------------ workbook 4: MXFP4 kernel
+def test_mxfp4_answers_in_natural_forms_are_accepted():
+    def as_lists(x):
+        codes, x_hat = _own_mxfp4(x)
+        return [float(c) for c in codes.flatten()], x_hat.double()
+
+    def flat_int32(x):
+        codes, x_hat = _own_mxfp4(x)
+        return codes.reshape(-1).to(torch.int32), x_hat
+
+    for fn in (as_lists, flat_int32):
+        assert judge_function("mxfp4_quantize", fn, seeds=(101, 104)).ok
+
+
+def test_mxfp4_probes_cover_the_edge_cases():
+    (special,), (random,) = probes.inputs("mxfp4_quantize", (14, 15))
+    assert bool((special[0] == 0).all())                      # an all-zero block
+    codes, x_hat = probes.reference("mxfp4_quantize", (special,))
+    assert int(codes[0, 0]) == 0 and bool((x_hat[0] == 0).all())
+    ratio = special.abs().amax(dim=1) / torch.exp2(codes[:, 0].double() - 127)
+    assert bool((ratio[9:13] > 7).all())                      # these saturate
+    assert random.shape[0] % 32 == 0 and random.shape[1] % 32 == 0
+
+
+def test_mxfp4_wrong_forms_say_what_is_wrong():
+    def one_code_per_row(x):
+        codes, x_hat = _own_mxfp4(x)
+        return codes[:, :1], x_hat
+
+    verdict = judge_function("mxfp4_quantize", one_code_per_row)
+    assert not verdict.ok and "one per block of 32" in verdict.message
+    verdict = judge_function("mxfp4_quantize", lambda x: _own_mxfp4(x)[1])
+    assert not verdict.ok and "pair" in verdict.message
+
+
+def test_mxfp4_calling_the_course_kernel_is_caught():
+    from course_utils.blocks import mx_quantize
+
+    def borrowed(x):
+        bq = mx_quantize(x)
+        return bq.scales, bq.dequantize()
+
+    verdict = judge_function("mxfp4_quantize", borrowed)
+    assert verdict.mistake == "library_kernel" and not verdict.ok

@@ -32,7 +32,7 @@ from tools.grading.samples import (
 # one worker grades the batch once (with pytest-xdist use --dist loadgroup)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
-A1, A2, A3 = ASSIGNMENTS
+A1, A2, A3, A4 = ASSIGNMENTS
 CELL_TIMEOUT = 20  # seconds; the infinite loop costs one of these
 UNSAFE = False  # grade in the OS sandbox (tests/test_sandbox.py tests the sandbox)
 
@@ -144,6 +144,31 @@ SLIPS = {  # catalogued mistakes: the feedback must name them
 PARTLY_WRONG_LOST = {"test_uint8_bits_33", "test_value_signed",
                      "test_float_fields_bfloat16"}
 
+# Workbook 4: the e8m0 bias forgotten by hand, an MXFP4 kernel that does not
+# saturate, and a scale counted once per element; the rest right.
+BLOCKS_PARTLY_WRONG = {
+    "answer_by_hand": "import math\n\n"
+                      "hand_scale_code = math.floor(math.log2(15.0)) - 2\n"
+                      "hand_x_hat_largest = -12.0\nhand_x_hat_tie = 4.0",
+    "answer_mxfp4_quantize": '''\
+def mxfp4_quantize(x):
+    rows, cols = x.shape
+    blocks = x.reshape(rows, cols // 32, 32)
+    amax = blocks.abs().amax(dim=-1, keepdim=True)
+    E = (torch.floor(torch.log2(amax.double())) - 2).clamp(-127, 127)
+    scale = torch.exp2(E).float()
+    y = blocks / scale
+    step = torch.where(y.abs() < 2, 0.5, torch.where(y.abs() < 4, 1.0, 2.0))
+    P = torch.round(y / step) * step                  # not saturated at 6
+    return (E + 127).squeeze(-1).long(), (P * scale).reshape(rows, cols)
+''',
+    "answer_bits_per_value": "bits_per_value = {'MXFP6': 6.25, 'mxint8': 8.25, "
+                             "'nf4_bf16': 4 + 16, 'int4_g128': '4.25'}",
+}
+BLOCKS_LOST = {"test_hand_scale_code": "exponent_not_code",
+               "test_mxfp4_quantize": "not_saturated",
+               "test_bits_per_value_nf4_bf16": "scale_per_element"}
+
 
 def _batch() -> dict:
     """``{(student, assignment): submission}`` for the whole class."""
@@ -166,6 +191,7 @@ def _batch() -> dict:
         A2, answer_cast="model_bf16 = model.to(torch.bfloat16)")
     subs["kernel_cheat", A3] = answered(A3, answer_quantize_dequantize=KERNEL_CHEAT)
     subs["slips", A1] = answered(A1, **SLIPS)
+    subs["partly_wrong", A4] = answered(A4, **BLOCKS_PARTLY_WRONG)
     return subs
 
 
@@ -239,6 +265,21 @@ def test_partly_wrong_loses_exactly_the_wrong_parts(graded):
     assert _lost(course, A1, "partly_wrong") == PARTLY_WRONG_LOST
     got, most = total(course, A1, "partly_wrong")
     assert got == most - len(PARTLY_WRONG_LOST)
+
+
+def test_block_formats_partly_wrong_loses_the_wrong_answers_and_names_slips(graded):
+    course, _ = graded
+    assert _lost(course, A4, "partly_wrong") == set(BLOCKS_LOST), _errors(
+        course, A4, "partly_wrong")
+    got, most = total(course, A4, "partly_wrong")
+    max_points = {k: m for k, (_, m, _, _) in scores(course, A4,
+                                                     "partly_wrong").items()}
+    assert got == most - sum(max_points[k] for k in BLOCKS_LOST)
+    cells = json.loads((course / "autograded" / "partly_wrong" / A4 /
+                        "verdicts.json").read_text())["cells"]
+    assert {k: cells[k]["mistake"] for k in BLOCKS_LOST} == BLOCKS_LOST
+    assert cells["test_hand_x_hat_tie"]["outcome"] == "right"
+    assert cells["test_bits_per_value_int4_g128"]["outcome"] == "right"
 
 
 def test_natural_forms_are_accepted(graded):

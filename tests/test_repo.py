@@ -75,6 +75,10 @@ def _plain_answers() -> list[str]:
         r"dot_direction\s*=\s*['\"]",
         r"hand_zero_point\s*=\s*-?\d", r"hand_scale\s*=\s*[\d(]",
         r"N_PARAMS\s*\*\s*[124]",
+        # workbook 4
+        r"hand_scale_code\s*=\s*\d", r"hand_x_hat_largest\s*=\s*-?\d",
+        r"hand_x_hat_tie\s*=\s*\d", r"['\"]mxfp6['\"]\s*:\s*\d",
+        r"['\"]nf4_bf16['\"]\s*:\s*\d",
     ]
 
 

@@ -179,3 +179,45 @@ def test_figures_do_not_touch_pyplot_state():
     viz.bit_layout(0, "fp16")
     viz.error_vs_bits({"a": {2: 1.0, 3: 0.5}})
     assert plt.get_fignums() == before
+
+
+# -- block formats (lesson 6) ------------------------------------------------------
+def test_block_figure_shows_the_scale_bits_values_and_grid():
+    from course_utils.blocks import mx_quantize, nf4_quantize
+    from course_utils.blocks.view import block_view
+
+    x = torch.tensor([[0.5, -1.0, 3.0, 7.5] * 8])
+    view = block_view(x, mx_quantize(x))
+    fig = viz.block_figure(view)
+    top, ax = fig.axes
+    boxes = _bit_patches(top)
+    assert len(boxes) == 8                                    # e8m0: 8 bits
+    exponent = viz.FIELD_COLOURS["exponent"].lower()       # code 127: 0111 1111
+    assert [to_hex(b.get_facecolor()) == exponent for b in boxes] == [
+        False] + [True] * 7
+    labels = {c.get_label(): c for c in ax.collections}
+    assert {"x", "x_hat", "grid", "clipped"} <= set(labels)
+    np.testing.assert_array_equal(labels["x"].get_offsets()[:, 1], view.x.numpy())
+    np.testing.assert_array_equal(labels["x_hat"].get_offsets()[:, 1],
+                                  view.x_hat.numpy())
+    assert "2**0" in top.get_title(loc="left")
+    view = block_view(torch.randn(1, 64), nf4_quantize(torch.randn(1, 64)))
+    assert len(_bit_patches(viz.block_figure(view).axes[0])) == 32
+
+
+def test_scale_ratios_and_error_vs_bits_per_value():
+    fig = viz.scale_ratios({"FLOOR": torch.tensor([4.5, 6.5, 7.9, 5.0]),
+                            "RCEIL": torch.tensor([3.1, 5.9])})
+    assert [p.get_label() for p in fig.axes[0].patches] == [
+        "FLOOR (50.0% beyond 6)", "RCEIL (0.0% beyond 6)"]
+    rows = {"fp32": {"bits_per_value": 32.0, "mse": 0.0},
+            "MXFP4": {"bits_per_value": 4.25, "mse": 5e-5},
+            "NVFP4": {"bits_per_value": 4.5, "mse": 3e-5}}
+    fig = viz.error_vs_bits_per_value(rows)
+    ax = fig.axes[0]
+    assert [c.get_label() for c in ax.collections] == ["MXFP4", "NVFP4"]  # no 0
+    assert ax.collections[1].get_offsets().tolist() == [[4.5, 3e-5]]
+    with pytest.raises(ValueError):
+        viz.error_vs_bits_per_value({"fp32": rows["fp32"]})
+    with pytest.raises(ValueError):
+        viz.scale_ratios({})

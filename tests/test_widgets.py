@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 import types
 from fractions import Fraction
 
@@ -178,13 +179,91 @@ def test_playground_granularity_group_and_symmetry():
         widgets.quantization_playground(torch.zeros(3))
 
 
+# -- block explorer (lesson 6) ----------------------------------------------------
+def _block_weights():
+    g = torch.Generator().manual_seed(6)
+    a = torch.randn(6, 128, generator=g) * torch.logspace(-3, 0, 6)[:, None]
+    a[2, 70] = 7.2                                      # clipped by FLOOR (> 6)
+    return {"a": a, "b": torch.randn(3, 64, generator=g) * 0.02}
+
+
+def test_block_explorer_shows_the_codes_of_the_whole_matrix():
+    from course_utils.blocks import mx_quantize, nf4_quantize, nvfp4_quantize
+
+    weights = _block_weights()
+    a = weights["a"]
+    ex = widgets.block_explorer(weights, static=False)
+    ex.row_slider.value = 2
+    ex.block_slider.value = 2                           # values 64..95: the outlier
+    whole = mx_quantize(a, "fp4_e2m1", 32, "floor")
+    assert ex.view.scale_code == int(whole.scales[2, 2])
+    assert torch.equal(ex.view.x_hat.float(), whole.dequantize()[2, 64:96])
+    assert list(ex.view.codes) == whole.codes[2, 64:96].tolist()
+    assert ex.view.clipped and "clipped" in ex.errors_html.value
+    assert "cu-clipped" in ex.table_html.value
+    code = int(whole.scales[2, 2])
+    shown_bits = re.findall(r"class='cu-bit [^>]*>([01])</span>", ex.scale_html.value)
+    assert "".join(shown_bits) == format(code, "08b")
+    ex.format_dropdown.value = "MXFP4 (RCEIL)"          # scale up by one, no clip
+    rceil = mx_quantize(a, "fp4_e2m1", 32, "rceil")
+    assert ex.view.scale_code == int(rceil.scales[2, 2]) == code + 1
+    assert not ex.view.clipped
+    ex.format_dropdown.value = "NVFP4"                  # blocks of 16: same values
+    assert ex.block_slider.max == 7 and ex.block_slider.value == 4
+    nv = nvfp4_quantize(a, tensor_scale="amax")
+    assert torch.equal(ex.view.x_hat.float(), nv.dequantize()[2, 64:80])
+    assert ex.view.scale_code == int(nv.scales[2, 4])
+    ex.format_dropdown.value = "NF4"
+    assert ex.block_slider.max == 1 and ex.block_slider.value == 1
+    nf = nf4_quantize(a)
+    assert torch.equal(ex.view.x_hat.float(), nf.dequantize()[2, 64:128])
+    assert "cu-field-index" in ex.table_html.value and ex.view.scale_bits == 32
+    (shown,) = ex.figure_output.outputs                 # the redrawn figure
+    assert base64.b64decode(shown["data"]["image/png"])[:4] == b"\x89PNG"
+
+
+def test_block_explorer_bits_are_coloured_by_field():
+    from course_utils.style import CODE_COLOURS
+
+    ex = widgets.block_explorer(_block_weights(), fmt="MXFP8 e4m3", static=False)
+    assert len(ex.view.codes) == 32 and ex.view.n_bits == 8
+    table = ex.table_html.value
+    for field in ("sign", "exponent", "fraction"):
+        assert f"cu-field-{field}" in table
+    assert CODE_COLOURS["exponent"] in ex.scale_html.value   # e8m0: exponent only
+    assert ex.table_html.value.count("cu-bit ") == 32 * 8
+    for control in (ex.format_dropdown, ex.layer_dropdown, ex.row_slider,
+                    ex.block_slider):
+        assert any(c.startswith("cu-block-") for c in control._dom_classes)
+    assert "cu-block-explorer" in ex.widget._dom_classes
+
+
+def test_block_explorer_layers_and_select():
+    ex = widgets.block_explorer(_block_weights(), static=False)
+    ex.layer_dropdown.value = "b"
+    assert ex.row_slider.max == 2 and ex.block_slider.max == 1
+    ex.select(fmt="NVFP4", layer="a", row=5, block=7)
+    assert (ex.layer_dropdown.value, ex.row_slider.value, ex.block_slider.value) == (
+        "a", 5, 7)
+    assert torch.equal(ex.view.x, _block_weights()["a"][5, 112:128].double())
+    with pytest.raises(ValueError, match="block must be"):
+        ex.select(block=8)
+    with pytest.raises(ValueError, match="no layer"):
+        ex.select(layer="c")
+    with pytest.raises(ValueError, match="multiple of 64"):
+        widgets.block_explorer(torch.zeros(2, 32))
+    with pytest.raises(ValueError, match="fmt must be"):
+        widgets.block_explorer(fmt="MXFP5")
+
+
 # -- static fallback and front-end detection --------------------------------------
 def test_static_fallback_gives_figure_and_text():
     from matplotlib.figure import Figure
 
     for ex in (widgets.float_explorer("0.1", "bf16", static=True),
                widgets.int_explorer(6, value=-7, static=True),
-               widgets.quantization_playground(static=True)):
+               widgets.quantization_playground(static=True),
+               widgets.block_explorer(static=True)):
         assert ex.static
         assert isinstance(ex.figure(), Figure)
         text = repr(ex)

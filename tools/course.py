@@ -16,6 +16,7 @@ LESSONS: dict[str, str] = {
     "03_downcasting": "Downcasting",
     "04_loading_models": "Loading models in other dtypes",
     "05_linear_quantization": "Linear quantization",
+    "06_block_formats": "Block-scaled formats",
 }
 
 #: Each graded workbook and the lessons it follows (it asks only what they teach).
@@ -23,6 +24,7 @@ WORKBOOKS: dict[str, tuple[str, ...]] = {
     "01_data_types": ("01_handling_big_models", "02_data_types"),
     "02_loading_models": ("03_downcasting", "04_loading_models"),
     "03_linear_quantization": ("05_linear_quantization",),
+    "04_block_formats": ("06_block_formats",),
 }
 
 

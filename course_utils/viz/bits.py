@@ -10,14 +10,14 @@ from __future__ import annotations
 from course_utils.codec import check_code, decode, encode
 from course_utils.formats import FIELDS, get_format
 from course_utils.integers import int_to_bits
-from course_utils.style import FIELD_COLOURS, OKABE_ITO
+from course_utils.style import CODE_COLOURS, FIELD_COLOURS, OKABE_ITO
 from course_utils.tensor_codec import all_values
 from course_utils.viz.base import axes, lighten, to_numpy
 
 __all__ = ["bit_layout", "format_layouts", "int_layout", "number_line"]
 
-#: Box colours by span key: the float fields, and an integer's value bits.
-_COLOURS = {**FIELD_COLOURS, "value": OKABE_ITO["blue"]}
+#: Box colours by span key: the float fields, an integer's value bits, an index.
+_COLOURS = CODE_COLOURS
 
 
 def _draw_bits(ax, bits: str | None, spans, y: float = 0.0, height: float = 1.0,

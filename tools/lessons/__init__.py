@@ -14,6 +14,7 @@ from tools.lessons import (
     l03_downcasting,
     l04_loading_models,
     l05_linear_quantization,
+    l06_block_formats,
 )
 from tools.nbbuild import notebook
 
@@ -21,7 +22,7 @@ __all__ = ["LESSONS", "build"]
 
 #: Every lesson, in course order.
 LESSONS = [l01_handling_big_models, l02_data_types, l03_downcasting,
-           l04_loading_models, l05_linear_quantization]
+           l04_loading_models, l05_linear_quantization, l06_block_formats]
 
 
 def build(lesson) -> nbformat.NotebookNode:

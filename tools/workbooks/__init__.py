@@ -18,6 +18,7 @@ from tools.workbooks import (
     wb01_data_types,
     wb02_loading_models,
     wb03_linear_quantization,
+    wb04_block_formats,
 )
 from tools.workbooks.cells import cells_of
 from tools.workbooks.spec import Given, Question
@@ -25,7 +26,8 @@ from tools.workbooks.spec import Given, Question
 __all__ = ["WORKBOOKS", "build", "by_name", "questions"]
 
 #: Every workbook, in course order.
-WORKBOOKS = [wb01_data_types, wb02_loading_models, wb03_linear_quantization]
+WORKBOOKS = [wb01_data_types, wb02_loading_models, wb03_linear_quantization,
+             wb04_block_formats]
 
 _HEADER = """
 # {title}
