@@ -18,6 +18,16 @@ def minilm():
     return models.load_model()
 
 
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright for the whole session, shared by every browser test: its
+    sync API cannot be started twice at once in one thread."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
 @pytest.fixture(autouse=True)
 def _models_doctests(request, doctest_namespace):
     """Give the doctests of course_utils.models the session's model."""

@@ -235,7 +235,8 @@ class Explanation:
         extra = f"<div>{note}</div>" if note else ""
         return (f'<div class="course-explanation"><div><b>{esc(self.title())}</b>'
                 f' ({esc(describe(self.fmt))})</div>'
-                f'<div style="font-family:monospace;font-size:1.3em">{spans}</div>'
+                f'<div class="cu-bits" style="font-family:monospace;font-size:1.3em">'
+                f'{spans}</div>'
                 f"<table>{body}</table>{extra}</div>")
 
     def _repr_html_(self) -> str:

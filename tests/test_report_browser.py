@@ -46,43 +46,40 @@ def report(tmp_path_factory) -> pathlib.Path:
     return build_report(root)["html"]
 
 
-def test_report_loads_offline_and_its_figures_render(report):
-    from playwright.sync_api import sync_playwright
-
+def test_report_loads_offline_and_its_figures_render(report, playwright):
     outside, problems = [], []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-            def guard(route):
-                url = route.request.url
-                if url.startswith(("file:", "data:")):
-                    route.continue_()
-                else:
-                    outside.append(url)
-                    route.abort()
+        def guard(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
 
-            page.route("**/*", guard)
-            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(report.as_uri(), wait_until="load")
-            assert page.title() == "Item analysis: quantization-fundamentals"
-            images = page.evaluate("""() => [...document.images].map(i => ({
-                ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth,
-                alt: i.alt, shown: i.getBoundingClientRect().width}))""")
-            assert len(images) == 9, images  # 3 figures x 3 assignments
-            assert all(i["ok"] and i["shown"] > 300 for i in images), images
-            assert page.locator("#students h2").inner_text() == (
-                "Students (this section names students)")
-            assert page.locator("#questions table").count() >= 3
-            page.screenshot(path=str(ARTIFACTS / "item_analysis.png"))
-            page.locator("figure").nth(2).screenshot(
-                path=str(ARTIFACTS / "item_analysis_answers.png"))
-            page.screenshot(path=str(ARTIFACTS / "item_analysis_full.png"),
-                            full_page=True)
-        finally:
-            browser.close()
+        page.route("**/*", guard)
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(report.as_uri(), wait_until="load")
+        assert page.title() == "Item analysis: quantization-fundamentals"
+        images = page.evaluate("""() => [...document.images].map(i => ({
+            ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth,
+            alt: i.alt, shown: i.getBoundingClientRect().width}))""")
+        assert len(images) == 9, images  # 3 figures x 3 assignments
+        assert all(i["ok"] and i["shown"] > 300 for i in images), images
+        assert page.locator("#students h2").inner_text() == (
+            "Students (this section names students)")
+        assert page.locator("#questions table").count() >= 3
+        page.screenshot(path=str(ARTIFACTS / "item_analysis.png"))
+        page.locator("figure").nth(2).screenshot(
+            path=str(ARTIFACTS / "item_analysis_answers.png"))
+        page.screenshot(path=str(ARTIFACTS / "item_analysis_full.png"),
+                        full_page=True)
+    finally:
+        browser.close()
     assert outside == [], f"the report fetched {outside}"
     assert problems == []

@@ -8,12 +8,17 @@ lesson can put them side by side: ``codes`` (one element code per value),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from course_utils.blocks.elements import pack_codes
+
+#: ``x_hat`` of each scheme, registered by the module that quantizes it (so this
+#: module imports none of them).
+DEQUANTIZERS: dict[str, Callable[[BlockQuantized], Tensor]] = {}
 
 __all__ = ["SCHEMES", "BlockQuantized"]
 
@@ -123,17 +128,7 @@ class BlockQuantized:
 
     def dequantize(self) -> Tensor:
         """``x_hat``: each element's value times its block's scale, in ``dtype``."""
-        if self.scheme == "mx":
-            from course_utils.blocks.mx import mx_dequantize
-
-            return mx_dequantize(self)
-        if self.scheme == "nvfp4":
-            from course_utils.blocks.nvfp4 import nvfp4_dequantize
-
-            return nvfp4_dequantize(self)
-        from course_utils.blocks.nf4 import nf4_dequantize
-
-        return nf4_dequantize(self)
+        return DEQUANTIZERS[self.scheme](self)
 
     def __repr__(self) -> str:
         extra = f", {self.scale_rounding}" if self.scale_rounding else ""

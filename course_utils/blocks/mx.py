@@ -76,7 +76,7 @@ from course_utils.blocks._checks import (
     chunks,
     pow2_float32,
 )
-from course_utils.blocks.container import BlockQuantized
+from course_utils.blocks.container import DEQUANTIZERS, BlockQuantized
 from course_utils.blocks.elements import (
     ElementFormat,
     decode_into,
@@ -216,3 +216,6 @@ def mx_dequantize(bq: BlockQuantized) -> Tensor:
         x_hat[rows].mul_(scale[rows, None])
     x_hat = x_hat.reshape(bq.shape)
     return x_hat if bq.dtype == torch.float32 else x_hat.to(bq.dtype)
+
+
+DEQUANTIZERS["mx"] = mx_dequantize

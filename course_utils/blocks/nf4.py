@@ -48,7 +48,7 @@ from course_utils.blocks._checks import (
     check_finite,
     chunks,
 )
-from course_utils.blocks.container import BlockQuantized
+from course_utils.blocks.container import DEQUANTIZERS, BlockQuantized
 
 __all__ = ["NF4_CODEBOOK", "nf4_codes", "nf4_dequantize", "nf4_quantize"]
 
@@ -95,7 +95,7 @@ def _double_quantize(absmax: Tensor, group: int) -> tuple[Tensor, Tensor, Tensor
     groups = torch.cat([c, c.new_zeros(pad)]).view(-1, group)
     a2 = groups.abs().amax(dim=1)
     factor = torch.where(a2 == 0, 1.0, 256 / (2 * a2))   # torchao's expression
-    q = torch.round(groups * factor[:, None]).clamp_(-128, 127).to(torch.int8)
+    q = torch.round(groups * factor[:, None]).clamp_(min=-128, max=127).to(torch.int8)
     return q.reshape(-1)[: c.numel()], factor, mean
 
 
@@ -173,3 +173,6 @@ def nf4_dequantize(bq: BlockQuantized) -> Tensor:
     values = _LEVELS[bq.codes.reshape(-1, bq.block_size).long()]
     x_hat = values.mul_(nf4_absmax(bq)[:, None]).reshape(bq.shape)
     return x_hat if bq.dtype == torch.float32 else x_hat.to(bq.dtype)
+
+
+DEQUANTIZERS["nf4"] = nf4_dequantize

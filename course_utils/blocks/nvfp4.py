@@ -52,7 +52,7 @@ from course_utils.blocks._checks import (
     check_finite,
     chunks,
 )
-from course_utils.blocks.container import BlockQuantized
+from course_utils.blocks.container import DEQUANTIZERS, BlockQuantized
 from course_utils.blocks.elements import (
     decode_elements,
     element_format,
@@ -166,3 +166,6 @@ def nvfp4_dequantize(bq: BlockQuantized) -> Tensor:
         scale = bq.tensor_scale * scale
     x_hat = values.mul_(scale[:, None]).reshape(bq.shape)
     return x_hat if bq.dtype == torch.float32 else x_hat.to(bq.dtype)
+
+
+DEQUANTIZERS["nvfp4"] = nvfp4_dequantize

@@ -94,27 +94,24 @@ def lab(chromium_executable, course_root, lab_tmp, artifacts):
 
 
 @pytest.fixture(scope="session")
-def browser_context(chromium_executable, lab_tmp):
+def browser_context(chromium_executable, lab_tmp, playwright):
     """Headless Chromium with a fresh profile (one per test session)."""
-    from playwright.sync_api import sync_playwright
-
     profile = lab_tmp / "chromium-profile"
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium_executable,
-            headless=True,
-            args=labkit.CHROMIUM_ARGS,
-            viewport=VIEWPORT,
-            device_scale_factor=1,
-            locale="en-US",
-            timezone_id="UTC",
-        )
-        context.set_default_timeout(ACTION_TIMEOUT)
-        try:
-            yield context
-        finally:
-            context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_executable,
+        headless=True,
+        args=labkit.CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+        device_scale_factor=1,
+        locale="en-US",
+        timezone_id="UTC",
+    )
+    context.set_default_timeout(ACTION_TIMEOUT)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -133,8 +133,8 @@ def test_one_right_one_wrong_then_validate(workbook, released, artifacts):
     assert "✓ range_field" in lines, out
     wrong = [ln for ln in lines if ln.startswith("✗ precision_field")]
     assert wrong, out
-    # A hint, never the answer.
-    assert "hint" in wrong[0]
+    # The slip named ("sign" is a catalogued one), never the answer.
+    assert "the sign bit only says + or -" in wrong[0], wrong[0]
     assert not re.search(r"fraction|mantissa|significand", wrong[0], re.I), wrong[0]
     assert "1 of 2 answers right." in lines, out
     assert "Not answered yet" in out

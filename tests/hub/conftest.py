@@ -100,14 +100,11 @@ def hub(chromium):
 
 
 @pytest.fixture(scope="module")
-def browser(chromium):
+def browser(chromium, playwright):
     """One headless Chromium; each user gets a context (own cookies) from it."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, headless=True,
-                                      args=labkit.CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    instance = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                          args=labkit.CHROMIUM_ARGS)
+    try:
+        yield instance
+    finally:
+        instance.close()

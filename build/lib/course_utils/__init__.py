@@ -9,8 +9,9 @@ and ``widgets``, which gather them):
   ``explain`` (how one number is stored), ``number_text`` (typed numbers, exact
   decimals), ``bits`` (the facade of lesson 2);
 - quantization: ``quant`` and ``quant_core`` (linear quantization), ``packing``,
-  ``metrics`` (errors), ``layers`` (an int8 linear layer), ``blocks`` (MX, NVFP4,
-  NF4 block formats);
+  ``metrics`` (errors), ``layers`` (an int8 linear layer), ``calibration``
+  (activation observers, W8A8), ``downcasting`` (the error of a downcast
+  matmul), ``blocks`` (MX, NVFP4, NF4 block formats);
 - models: ``models`` (loading, footprint, embeddings, load memory), ``offline``
   (the offline policy);
 - display: ``style`` (palette and figure style), ``viz`` (figures), ``widgets``

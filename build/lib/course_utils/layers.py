@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -134,7 +134,9 @@ def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def quantize_linear_layers(model: nn.Module, exclude: Iterable[str] | str = (),
-                           inplace: bool = True) -> nn.Module:
+                           inplace: bool = True,
+                           factory: Callable[[str, nn.Linear], nn.Module] | None = None,
+                           ) -> nn.Module:
     """Replace every ``nn.Linear`` of ``model`` by an :class:`Int8Linear` (Lesson 5).
 
     Args:
@@ -145,6 +147,8 @@ def quantize_linear_layers(model: nn.Module, exclude: Iterable[str] | str = (),
             the name of a module containing it (``"pooler"``), or one of the
             dotted parts of its name (``"lm_head"``, ``"query"``, ``"*proj"``).
         inplace: modify ``model`` itself; ``False`` works on a deep copy.
+        factory: makes the replacement of the layer called ``name`` (default:
+            ``Int8Linear.from_linear``); ``calibration.quantize_w8a8`` uses it.
 
     Returns:
         The model with its linear layers swapped. How many were swapped is logged
@@ -168,18 +172,18 @@ def quantize_linear_layers(model: nn.Module, exclude: Iterable[str] | str = (),
     if _is_swappable(model):
         logger.info("quantize_linear_layers: the model is one nn.Linear, returned "
                     "as an Int8Linear")
-        return Int8Linear.from_linear(model)
+        return (factory("", model) if factory else Int8Linear.from_linear(model))
     targets = [(name, m) for name, m in model.named_modules(remove_duplicate=False)
                if name and _is_swappable(m) and not _excluded(name, patterns)]
-    swapped: dict[int, Int8Linear] = {}  # a shared layer stays shared
+    swapped: dict[int, nn.Module] = {}  # a shared layer stays shared
     for name, module in targets:
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
         if id(module) not in swapped:
-            swapped[id(module)] = Int8Linear.from_linear(module)
+            swapped[id(module)] = (factory(name, module) if factory
+                                   else Int8Linear.from_linear(module))
         setattr(parent, child, swapped[id(module)])
-    logger.info("quantize_linear_layers: swapped %d nn.Linear layers for "
-                "Int8Linear", len(targets))
+    logger.info("quantize_linear_layers: swapped %d nn.Linear layers", len(targets))
     return model
 
 

@@ -114,6 +114,28 @@ class QuantizedTensor:
         return sum(t.numel() * t.element_size()
                    for t in (self.q, self.scale, self.zero_point))
 
+    def bits_per_value(self) -> float:
+        """Bits of storage per value: codes, scales and zero points (Lesson 5).
+
+        The one rule of the course (the playground and lesson 5 use it): each code
+        takes ``n_bits`` (packed, see :mod:`course_utils.packing`); each scale
+        takes the bits of the dtype it is stored in here (float32: 32 bits); each
+        zero point likewise (int32: 32 bits) when the quantization is asymmetric.
+        Symmetric zero points all equal one fixed code (0 for signed codes), so
+        they need not be stored and are not counted.
+
+        >>> x = torch.randn(4, 64)
+        >>> quantize(x, 4, granularity="per_group", group_size=32).bits_per_value()
+        6.0
+        >>> quantize(x, 4, symmetric=True, granularity="per_group",
+        ...          group_size=32).bits_per_value()
+        5.0
+        """
+        extra = self.scale.numel() * self.scale.element_size()
+        if not self.symmetric:
+            extra += self.zero_point.numel() * self.zero_point.element_size()
+        return self.n_bits + 8 * extra / self.q.numel()
+
     def dequantize(self) -> Tensor:
         """``x_hat = scale * (q - zero_point)`` in the dtype of the original ``x``."""
         view, param_view, _ = layout(self.shape, self.granularity, self.axis,
