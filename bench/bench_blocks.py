@@ -14,10 +14,8 @@ Run: .venv/bin/python bench/bench_blocks.py
 
 from __future__ import annotations
 
-import os
-
 import torch
-from timing import interleaved  # bench/timing.py
+from timing import interleaved, machine_line  # bench/timing.py
 
 from course_utils.blocks import mx_quantize
 from course_utils.blocks.reference import quiet, torchao_mx
@@ -61,9 +59,7 @@ def bench_mxfp4(rows: int = 4096, cols: int = 4096) -> dict[str, float]:
 
 def main() -> dict[str, float]:
     """Run the benchmark; return its ratio."""
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"load average {load} (ratios are noisy on a busy machine)")
+    print(machine_line())
     return bench_mxfp4()
 
 

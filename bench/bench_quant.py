@@ -15,11 +15,10 @@ Run: .venv/bin/python bench/bench_quant.py
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import torch
-from timing import interleaved  # bench/timing.py
+from timing import interleaved, machine_line  # bench/timing.py
 
 from course_utils import packing, quant
 
@@ -90,9 +89,7 @@ def bench_pack(n: int = 1 << 24) -> dict[str, float]:
 
 def main() -> dict[str, float]:
     """Run both benchmarks; return their ratios."""
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"load average {load} (ratios are noisy on a busy machine)")
+    print(machine_line())
     results = bench_per_channel()
     results.update(bench_pack())
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -19,3 +20,12 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def machine_line() -> str:
+    """torch's version and threads and the load average, to print with ratios."""
+    import torch
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+            f"load average {load} (ratios are noisy on a busy machine)")

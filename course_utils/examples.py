@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["demo_tensor"]
+__all__ = ["SENTENCES", "demo_tensor"]
+
+#: The sentences lessons 5 and 6 embed, so that their cosines compare.
+SENTENCES = (
+    "The cat sleeps on the warm windowsill.",
+    "A kitten naps in the afternoon sun.",
+    "Stock markets fell sharply on Monday.",
+    "Investors sold shares as prices dropped.",
+    "The recipe needs two cups of flour.",
+    "Bake the bread for forty minutes.",
+    "Quantization stores weights in fewer bits.",
+    "Smaller number formats make models lighter.",
+)
 
 
 def demo_tensor(rows: int = 8, cols: int = 32, seed: int = 0) -> torch.Tensor:

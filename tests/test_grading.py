@@ -29,8 +29,8 @@ from tools.grading.samples import (
     total,
 )
 
-# one worker grades the batch once (with pytest-xdist use --dist loadgroup)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+# the module's fixtures grade the batch once (pytest-xdist: --dist loadfile)
+pytestmark = pytest.mark.slow
 
 A1, A2, A3, A4 = ASSIGNMENTS
 CELL_TIMEOUT = 20  # seconds; the infinite loop costs one of these

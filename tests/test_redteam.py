@@ -41,7 +41,7 @@ from tools.grading.samples import (
 )
 from tools.steps import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = pytest.mark.slow
 
 A1, A3 = "01_data_types", "03_linear_quantization"
 CELL_TIMEOUT = 10

@@ -121,15 +121,28 @@ def _host_processes_with(token: str) -> list[int]:
     return found
 
 
-def _processes_of_slot_uids() -> list[int]:
-    found = []
+def _uptime() -> float:
+    return float(pathlib.Path("/proc/uptime").read_text().split()[0])
+
+
+def _processes_of_uid_started_before(uid: int, uptime: float) -> list[int]:
+    """Processes of ``uid`` that started before ``uptime`` (seconds since boot).
+
+    Other tests (other pytest-xdist workers) may take the same slot, and its
+    uid, as soon as a sandbox releases it: their processes start later.
+    """
+    found, tick = [], os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid in SLOT_UIDS:
-                    found.append(int(entry))
-            except OSError:
-                pass
+                if os.stat(f"/proc/{entry}").st_uid != uid:
+                    continue
+                stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
+                started = int(stat.rsplit(")", 1)[1].split()[19]) / tick
+            except (OSError, ValueError, IndexError):
+                continue
+            if started < uptime:
+                found.append(int(entry))
     return found
 
 
@@ -528,14 +541,17 @@ def test_a_daemon_cannot_outlive_the_sandbox():
                 os.execvp("sleep", ["sleep", "300", {token!r}])
             os._exit(0)
         time.sleep(0.5)
-        print("parent exits", flush=True)
+        print("parent exits", os.getuid(), flush=True)
     """
     result = run_command(["python", "-c", textwrap.dedent(code)])
+    ended = _uptime()
     assert result.returncode == 0 and "parent exits" in result.stdout
     time.sleep(0.2)
     assert _host_processes_with(token) == []
     if AS_ROOT:
-        assert _processes_of_slot_uids() == []
+        uid = int(result.stdout.split()[-1])
+        assert uid in SLOT_UIDS
+        assert _processes_of_uid_started_before(uid, ended) == []
 
 
 def test_output_is_capped():
@@ -718,18 +734,21 @@ def test_kernel_wall_timeout_kills_the_whole_sandbox():
 
     km = kernel.SandboxKernelManager(limits={"wall_seconds": 10})
     start = time.monotonic()
-    nb = _notebook("import subprocess, time\n"
+    nb = _notebook("import os, subprocess, time\n"
                    "subprocess.Popen(['sleep', '300', 'wall-kernel-token'])\n"
-                   "print('started', flush=True)\n"
+                   "print('started', os.getuid(), flush=True)\n"
                    "time.sleep(100)")
     with pytest.raises(DeadKernelError):
         _execute(nb, km)
+    ended = _uptime()
     assert time.monotonic() - start < 40
     assert "started" in _texts(nb)[0]  # the child was running when the wall hit
     assert km.sandbox_status().startswith("wall-clock timeout after 10 s")
     assert _host_processes_with("wall-kernel-token") == []
     if AS_ROOT:
-        assert _processes_of_slot_uids() == []
+        uid = int(_texts(nb)[0].split("started", 1)[1].split()[0])
+        assert uid in SLOT_UIDS
+        assert _processes_of_uid_started_before(uid, ended) == []
 
 
 @pytest.mark.slow

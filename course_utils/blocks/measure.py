@@ -27,20 +27,10 @@ from torch import Tensor, nn
 from course_utils.blocks.mx import mx_quantize, shared_exponent
 from course_utils.blocks.nf4 import nf4_quantize
 from course_utils.blocks.nvfp4 import nvfp4_quantize
+from course_utils.examples import SENTENCES
 
-__all__ = ["SENTENCES", "clipping", "compare_schemes", "linear_weights", "schemes"]
+__all__ = ["clipping", "compare_schemes", "linear_weights", "schemes"]
 
-#: Lesson 5's sentences, so that its int8/int4 cosines compare with these.
-SENTENCES = [
-    "The cat sleeps on the warm windowsill.",
-    "A kitten naps in the afternoon sun.",
-    "Stock markets fell sharply on Monday.",
-    "Investors sold shares as prices dropped.",
-    "The recipe needs two cups of flour.",
-    "Bake the bread for forty minutes.",
-    "Quantization stores weights in fewer bits.",
-    "Smaller number formats make models lighter.",
-]
 
 # name -> function(w) returning (x_hat, storage bits)
 Scheme = Callable[[Tensor], tuple[Tensor, int]]

@@ -53,6 +53,16 @@ class Explorer:
         finally:
             self._syncing = False
 
+    def _bit_readouts(self, w) -> None:
+        """The bit-pattern explorers' shared parts: a row of bit buttons (made
+        by the subclass), the value read-out and the message line."""
+        self.bits_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.bit_buttons: list = []
+        self.value_html = w.HTML()
+        self.value_html.add_class("cu-value")
+        self.message = w.HTML()
+        self.message.add_class("cu-message")
+
     def _on_text(self, change) -> None:
         """A number typed by the learner: show it, or say what was wrong."""
         if self._syncing:

@@ -55,12 +55,7 @@ class FloatExplorer(Explorer):
                                   tooltip="the neighbour above")
         self.down_button.add_class("cu-next-down")
         self.up_button.add_class("cu-next-up")
-        self.bits_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.bit_buttons: list = []
-        self.value_html = w.HTML()
-        self.value_html.add_class("cu-value")
-        self.message = w.HTML()
-        self.message.add_class("cu-message")
+        self._bit_readouts(w)
         self.widget = w.VBox([
             w.HBox([self.format_dropdown, self.value_text]),
             w.HBox([self.down_button, self.up_button]),

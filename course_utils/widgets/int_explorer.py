@@ -52,12 +52,7 @@ class IntExplorer(Explorer):
         self.signed_toggle.add_class("cu-signed")
         self.value_text = w.Text(description="value", continuous_update=False)
         self.value_text.add_class("cu-input")
-        self.bits_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.bit_buttons: list = []
-        self.value_html = w.HTML()
-        self.value_html.add_class("cu-value")
-        self.message = w.HTML()
-        self.message.add_class("cu-message")
+        self._bit_readouts(w)
         self.widget = w.VBox([self.width_slider, self.signed_toggle,
                               self.value_text, self.bits_box, self.message,
                               self.value_html])

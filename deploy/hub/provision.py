@@ -193,7 +193,10 @@ def ensure_venv(layout: Layout) -> None:
     # the same version): always reinstall just it (a few seconds), from a fresh
     # build (setuptools keeps files in build/ that are newer than their source)
     shutil.rmtree(REPO / "build", ignore_errors=True)
-    run(*pip, "--no-deps", "--force-reinstall", f"{REPO}", cwd="/")
+    try:
+        run(*pip, "--no-deps", "--force-reinstall", f"{REPO}", cwd="/")
+    finally:  # leave no second copy of the sources in the work tree
+        shutil.rmtree(REPO / "build", ignore_errors=True)
     site = run(str(venv / "bin" / "python"), "-c",
                "import sysconfig; print(sysconfig.get_paths()['purelib'])"
                ).stdout.strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import labkit
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 LESSON = "notebooks/06_block_formats.ipynb"
 WIDGET_TIMEOUT = 30_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 import labkit
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 #: The assignments the course ships (fixed names, see the team brief).
 ASSIGNMENTS = {"01_data_types", "02_loading_models", "03_linear_quantization"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import labkit
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "notebooks/01_handling_big_models.ipynb"

@@ -14,7 +14,7 @@ import re
 import labkit
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 LESSON = "notebooks/02_data_types.ipynb"
 WIDGET_TIMEOUT = 30_000

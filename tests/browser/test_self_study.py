@@ -14,7 +14,7 @@ import re
 import labkit
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 ASSIGNMENT = "01_data_types"
 WORKBOOK = f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"

@@ -42,8 +42,8 @@ CELLS = [
 
     import torch
 
-    from course_utils import (bits, calibration, layers, metrics, models, packing,
-                              quant, viz, widgets)
+    from course_utils import (bits, calibration, examples, layers, metrics, models,
+                              packing, quant, viz, widgets)
 
     # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.
     torch.set_num_threads(1)

@@ -88,16 +88,8 @@ MODEL = [
     The other two versions, and the fp32 original:
     """),
     code("""
-    sentences = [
-        "The cat sleeps on the warm windowsill.",
-        "A kitten naps in the afternoon sun.",
-        "Stock markets fell sharply on Monday.",
-        "Investors sold shares as prices dropped.",
-        "The recipe needs two cups of flour.",
-        "Bake the bread for forty minutes.",
-        "Quantization stores weights in fewer bits.",
-        "Smaller number formats make models lighter.",
-    ]
+    sentences = examples.SENTENCES  # lesson 6 embeds the same eight
+    print(*sentences, sep="\\n")
 
     quanto_int4 = copy.deepcopy(model)
     quanto_quantize(quanto_int4, weights=qint4)

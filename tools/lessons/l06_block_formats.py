@@ -39,7 +39,8 @@ CELLS = [
     import torch
 
     from course_utils import blocks, metrics, models, quant, viz, widgets
-    from course_utils.blocks.measure import SENTENCES, linear_weights
+    from course_utils.blocks.measure import linear_weights
+    from course_utils.examples import SENTENCES
     from course_utils.blocks.view import block_view
 
     # Small tensors: one thread is about as quick as two, far quicker on a busy CPU.

@@ -217,17 +217,6 @@ def _write_verdicts(root: pathlib.Path, spec: AssignmentSpec,
     (folder / FILENAME).write_text(json.dumps(data, indent=1))
 
 
-# ----------------------------------------------------------- a realistic class
-
-DUE = {"01_data_types": "2026-03-02 23:59:00 UTC",
-       "02_loading_models": "2026-03-16 23:59:00 UTC",
-       "03_linear_quantization": "2026-03-30 23:59:00 UTC"}
-FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Emeka", "Farah", "Goran", "Hana",
-         "Ines", "Jonas", "Keiko", "Luis", "Mira", "Nadia", "Omar", "Priya"]
-LAST = ["Abara", "Berg", "Castillo", "Dahl", "Eze", "Fischer", "Gupta", "Horvat",
-        "Ito", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]
-
-
 def course_layout() -> list[AssignmentSpec]:
     """The course's graded cells, from the workbook declarations."""
     from tools import workbooks
@@ -251,7 +240,8 @@ def course_layout() -> list[AssignmentSpec]:
 
 DUE = {"01_data_types": "2026-03-02 23:59:00 UTC",
        "02_loading_models": "2026-03-16 23:59:00 UTC",
-       "03_linear_quantization": "2026-03-30 23:59:00 UTC"}
+       "03_linear_quantization": "2026-03-30 23:59:00 UTC",
+       "04_block_formats": "2026-04-13 23:59:00 UTC"}
 FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Emeka", "Farah", "Goran", "Hana",
          "Ines", "Jonas", "Keiko", "Luis", "Mira", "Nadia", "Omar", "Priya"]
 LAST = ["Abara", "Berg", "Castillo", "Dahl", "Eze", "Fischer", "Gupta", "Horvat",
