@@ -13,6 +13,7 @@ import pathlib
 import pytest
 
 from tests import report_class as rc
+from tests.needs import unavailable
 from tools.report.build import build_report
 from tools.report.late_policy import PerDayLatePenalty
 from tools.report.synthetic import course_layout, random_class
@@ -25,20 +26,14 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 ARTIFACTS = rc.ROOT / "tests" / "artifacts"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> pathlib.Path:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable("Python playwright is not installed: pip install -e '.[test]'")
+        unavailable("Python playwright is not installed: pip install -e '.[test]'")
     if not pathlib.Path(CHROMIUM).is_file():
-        _unavailable(f"Chromium not found at {CHROMIUM}: install it with "
+        unavailable(f"Chromium not found at {CHROMIUM}: install it with "
                      "`apt-get update && apt-get install -y chromium`")
     root = rc.course(tmp_path_factory.mktemp("browser"))
     random_class(root, n_students=60, seed=3,

@@ -31,9 +31,10 @@ from tools.grading.policy import GiB, Limits, MiB, sandbox_available
 from tools.grading.sandbox import Sandbox, run_command
 
 from .conftest import ROOT
+from .needs import in_ci
 
 AVAILABLE = sandbox_available()
-if not AVAILABLE and os.environ.get("CI") == "true":
+if not AVAILABLE and in_ci():
     raise RuntimeError(f"CI needs the sandbox: {AVAILABLE.reason}; {AVAILABLE.fix}")
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason=f"no sandbox: "
                                 f"{AVAILABLE.reason}; fix: {AVAILABLE.fix}")

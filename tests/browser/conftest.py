@@ -16,21 +16,13 @@ from pathlib import Path
 import labkit
 import pytest
 
+from tests.needs import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 VIEWPORT = {"width": 1366, "height": 900}
 ACTION_TIMEOUT = 30_000
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +31,13 @@ def chromium_executable() -> str:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable(
+        unavailable(
             "Python playwright is not installed: pip install -e '.[test]' "
             "to run the browser tests"
         )
     path = labkit.find_chromium()
     if path is None:
-        _unavailable(
+        unavailable(
             f"Chromium not found at {labkit.CHROMIUM}: install it with "
             f"`{labkit.INSTALL_HINT}` to run the browser tests"
         )

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "tests" / "hub"))
@@ -33,29 +35,19 @@ from hubkit import ARTIFACTS  # noqa: E402
 VIEWPORT = {"width": 1366, "height": 900}
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: the hub round trip must run in CI)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable("Python playwright is missing: pip install -e '.[test]'")
+        unavailable("Python playwright is missing: pip install -e '.[test]'")
     path = labkit.find_chromium()
     if path is None:
-        _unavailable(f"Chromium not found at {labkit.CHROMIUM}: install it with "
-                     f"`{labkit.INSTALL_HINT}`")
+        unavailable(f"Chromium not found at {labkit.CHROMIUM}: install it with "
+                    f"`{labkit.INSTALL_HINT}`")
     if os.geteuid() != 0:
-        _unavailable("the hub round trip needs root (it creates accounts and "
-                     "starts servers as them): run `sudo make test`")
+        unavailable("the hub round trip needs root (it creates accounts and "
+                    "starts servers as them): run `sudo make test`")
     return path
 
 
