@@ -46,6 +46,8 @@ def test_the_lesson_runs_without_error(lesson):
 
 
 def test_the_block_explorer_is_live_and_follows_the_format(lesson, artifacts):
+    from playwright.sync_api import expect
+
     cell, widget = _explorer(lesson)
     assert "jupyter-widgets" in (widget.get_attribute("class") or "")
     # the figure is drawn inside the widget (its Output), not as a static PNG
@@ -61,12 +63,14 @@ def test_the_block_explorer_is_live_and_follows_the_format(lesson, artifacts):
     widget.locator(".cu-block-format select").select_option("NVFP4")
     _changed(lesson, scale, before)
     assert "e4m3" in scale.inner_text()
-    assert table.locator("tr").count() == 17                    # header + 16
+    # each read-out is its own widget: the table may arrive after the scale
+    expect(table.locator("tr")).to_have_count(17, timeout=WIDGET_TIMEOUT)  # 1 + 16
     before = scale.inner_text()
     widget.locator(".cu-block-format select").select_option("NF4")
     _changed(lesson, scale, before)
     assert "float32 absmax" in scale.inner_text()
-    assert table.locator(".cu-field-index").count() == 64 * 4
+    expect(table.locator(".cu-field-index")).to_have_count(64 * 4,
+                                                            timeout=WIDGET_TIMEOUT)
     labkit.wait_kernel_idle(lesson)                 # the figure is redrawn too
     cell.scroll_into_view_if_needed()
     labkit.save_shot(lesson, artifacts, "block_explorer", locator=cell)
