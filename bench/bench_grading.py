@@ -45,6 +45,9 @@ WRONG = {
     "02_loading_models": {"answer_cast": "model_bf16 = model.to(torch.bfloat16)"},
     "03_linear_quantization": {
         "answer_by_hand": "hand_scale = 0.5\nhand_zero_point = 3"},
+    "04_block_formats": {  # the e8m0 bias forgotten
+        "answer_by_hand": "hand_scale_code = 1\nhand_x_hat_largest = -12.0\n"
+                          "hand_x_hat_tie = 4.0"},
 }
 
 
