@@ -67,7 +67,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/run_all.py
 
-# Grading 30 submissions of every workbook takes 15-25 minutes: not in `make bench`.
+# Grading 30 submissions of every workbook takes ~25 minutes: not in `make bench`.
 bench-grading: setup
 	$(BIN)/python bench/bench_grading.py
 

@@ -1,10 +1,10 @@
-"""The item-analysis report of 300 learners x 3 workbooks (goal: under 10 s).
+"""The item-analysis report of 300 learners x every workbook (goal: under 10 s).
 
     .venv/bin/python bench/bench_report.py             # 300 learners
     .venv/bin/python bench/bench_report.py --n 100     # a quicker look
 
 A synthetic class (``tools.report.synthetic.random_class`` on the course's real
-workbook layout: 300 learners, 3 workbooks, right answers, catalogued and other
+workbook layout: 300 learners, the four workbooks, right answers, catalogued and other
 mistakes, blanks, late and missing submissions) is written once; then, in the
 same run, interleaved, median of repeats:
 
@@ -41,7 +41,7 @@ from timing import interleaved  # noqa: E402
 
 from tools.report.build import build_report, load_config  # noqa: E402
 from tools.report.late_policy import configured_plugin  # noqa: E402
-from tools.report.synthetic import COURSE_ID, random_class  # noqa: E402
+from tools.report.synthetic import COURSE_ID, course_layout, random_class  # noqa: E402
 
 GOAL_S = 10.0
 
@@ -79,8 +79,8 @@ def main(n: int = 300, repeats: int = 3) -> dict[str, float]:
         start = time.perf_counter()
         config = load_config(course)
         counts = random_class(course, n, seed=1, plugin=configured_plugin(config))
-        print(f"synthetic class: {n} learners x 3 workbooks, {counts} "
-              f"({time.perf_counter() - start:.1f} s to write)")
+        print(f"synthetic class: {n} learners x {len(course_layout())} workbooks, "
+              f"{counts} ({time.perf_counter() - start:.1f} s to write)")
         db = f"sqlite:///{course / 'gradebook.db'}"
 
         def export_in_process() -> None:

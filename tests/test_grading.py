@@ -370,7 +370,15 @@ def test_serial_run_gives_the_same_grades(graded, tmp_path):
     engine.grade(serial, [A1], jobs=1, timeout=CELL_TIMEOUT, quiet=True,
                  unsafe_no_sandbox=UNSAFE)
     for student in students:
-        assert scores(serial, A1, student) == scores(course, A1, student), student
+        assert scores(serial, A1, student) == scores(course, A1, student), (
+            student, _reason(serial, A1, student), _reason(course, A1, student))
+
+
+def _reason(course, assignment, student):
+    """What the grader recorded as stopping the notebook, and the failed cells."""
+    path = course / "autograded" / student / assignment / "verdicts.json"
+    reason = json.loads(path.read_text())["reason"] if path.exists() else "no verdicts"
+    return reason, _errors(course, assignment, student)
 
 
 def test_feedback_and_export(graded):
@@ -429,3 +437,51 @@ def test_verdicts_of_blank_and_broken_submissions(graded):
                         "verdicts.json").read_text())
     assert "kernel died" in crash["reason"]
     assert crash["cells"]["test_range_field"]["outcome"] == "error"
+
+
+
+def _grade_directly(folder, make_manager, monkeypatch):
+    """GradeInSandbox on the solution of A1, kernels made by ``make_manager``."""
+    from tools.grading import session as sessions
+    from tools.grading.execute import GradeInSandbox
+
+    real = sessions.SandboxSession.kernel_manager
+    monkeypatch.setattr(sessions.SandboxSession, "kernel_manager",
+                        lambda self: make_manager(real(self)))
+    resources = {"nbgrader": {"assignment": A1, "student": "retried"},
+                 "metadata": {"path": str(folder)}}
+    GradeInSandbox(timeout=CELL_TIMEOUT).preprocess(solution(A1), resources)
+    return json.loads(resources["outputs"]["verdicts.json"])
+
+
+@pytest.mark.skipif(UNSAFE, reason="the retry is of the sandbox's kernel")
+def test_a_kernel_that_fails_to_start_is_started_afresh(tmp_path, monkeypatch):
+    made = []
+
+    def first_one_dies(km):  # killed by its wall clock before binding its sockets
+        if not made:
+            km.limits = {**km.limits, "wall_seconds": 0.01}
+        made.append(km)
+        return km
+
+    record = _grade_directly(tmp_path, first_one_dies, monkeypatch)
+    assert len(made) == record["kernel_starts"] == 2
+    assert record["reason"] == "", record["reason"]
+    outcomes = {c["outcome"] for c in record["cells"].values()}
+    assert record["cells"] and outcomes == {"right"}, outcomes
+
+
+@pytest.mark.skipif(UNSAFE, reason="the retry is of the sandbox's kernel")
+def test_a_kernel_that_never_starts_costs_the_marks_with_the_reason(tmp_path,
+                                                                   monkeypatch):
+    made = []
+
+    def all_die(km):
+        km.limits = {**km.limits, "wall_seconds": 0.01}
+        made.append(km)
+        return km
+
+    record = _grade_directly(tmp_path, all_die, monkeypatch)
+    assert len(made) == record["kernel_starts"] == 2  # one retry (startup_retries)
+    assert record["reason"].startswith("wall-clock timeout"), record["reason"]
+    assert {c["points"] for c in record["cells"].values()} == {0.0}

@@ -414,6 +414,46 @@ def test_memory_cgroup_caps_many_processes_together():
     assert not statuses or any(status != 0 for status in statuses)
 
 
+@root_only
+def test_a_slot_uid_starts_with_no_process_left():
+    # a uid of the slots' range that no slot uses, so parallel tests keep theirs
+    uid = scratch.UID_BASE + scratch.SLOTS + 7
+    # its parent (root, like a sandbox's init) reaps it and says how it ended
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess; p = subprocess.Popen(['sleep', "
+         f"'600'], user={uid}, group={uid}); print(p.pid, flush=True); "
+         f"print(p.wait(), flush=True)"], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        assert scratch.processes_of(uid) == [pid]
+        assert scratch.end_processes_of(uid)
+        assert scratch.processes_of(uid) == []
+        assert parent.stdout.readline().strip() == "-9"
+    finally:
+        parent.kill()
+        parent.wait()
+    with pytest.raises(ValueError, match="only a slot's uid"):
+        scratch.end_processes_of(os.getuid())
+
+
+@root_only
+def test_a_leftover_cgroup_is_made_anew():
+    name = f"test-leftover-{os.getpid()}"
+    old = cgroup.Cgroup.create(name, 64 * MiB, 8)
+    if old is None:
+        pytest.skip("no memory cgroup on this machine")
+    stray = subprocess.Popen(["sleep", "600"])
+    try:
+        for procs in old.procs_files:  # what a crashed grader leaves behind
+            pathlib.Path(procs).write_text(str(stray.pid))
+        new = cgroup.Cgroup.create(name, 64 * MiB, 8)
+        assert stray.wait(timeout=15) == -9 and new.pids() == []
+        assert not new.oom_killed()
+    finally:
+        stray.kill()
+        cgroup.Cgroup.create(name, 1, 1).remove()
+
+
 def test_fork_bomb_stops_at_the_process_limit():
     token = f"forkbomb-{os.getpid()}-{time.monotonic_ns()}"
     seen = observe(f"""

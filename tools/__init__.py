@@ -10,3 +10,13 @@
 - :mod:`tools.report`: what the class got wrong, LMS exports, the late policy;
 - :mod:`tools.jupyter_settings`: the course's JupyterLab settings (``make setup``).
 """
+
+import os as _os
+import sys as _sys
+
+# nbgrader runs the `alembic` command whenever it opens a gradebook, so the
+# interpreter's bin (the venv's) goes first on PATH for every tool, report and
+# bench that imports this package, however it was started.
+_BIN = _os.path.dirname(_sys.executable)
+if _BIN not in _os.environ.get("PATH", "").split(_os.pathsep):
+    _os.environ["PATH"] = _BIN + _os.pathsep + _os.environ.get("PATH", "")

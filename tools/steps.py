@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import pathlib
 import re
 import shutil
@@ -21,10 +20,6 @@ import tempfile
 from collections.abc import Iterable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-# nbgrader runs the `alembic` command when it creates a gradebook: find the venv's
-_BIN = os.path.dirname(sys.executable)
-if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 STATUS_FILE = "grading_status.json"
 
 

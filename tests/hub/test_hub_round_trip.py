@@ -217,10 +217,11 @@ def test_4_instructor_collects_grades_and_releases_feedback(hub, browser):
 
     # grade A1 by hand
     frame = hubkit.open_formgrader(page, info)
-    frame.get_by_role("link", name="Manual Grading").click()
+    frame.get_by_role("link", name="Manual Grading").wait_for()
     sub_id = hubkit.submission_id(layout, "student1")
-    # the formgrader tab goes to student1's submission (the page its Manual
-    # Grading > assignment > notebook > submission links lead to)
+    # the formgrader tab goes straight to student1's submission, the page its
+    # Manual Grading > assignment > notebook > submission links lead to (clicking
+    # the first link too raced this navigation: one interrupted the other)
     tab = _frame_of(page, "/formgrader/")
     tab.goto(f"{hubkit.service_url(info)}/formgrader/submissions/{sub_id}")
     # the page fills its fields from the gradebook once loaded: wait for that

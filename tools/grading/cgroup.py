@@ -22,6 +22,22 @@ def _write(path: pathlib.Path, text: str) -> None:
         handle.write(text)
 
 
+def _fresh(path: pathlib.Path, version: int) -> None:
+    """Make the cgroup folder ``path`` anew: a leftover keeps old counters.
+
+    A crashed grader may leave one (its OOM count would be reported as this
+    sandbox's, its dying tasks would count against this sandbox's pids.max).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        Cgroup([path], version).remove()
+    try:
+        path.mkdir()
+    except FileExistsError:
+        raise RuntimeError(f"the leftover cgroup {path} still has tasks that do "
+                           f"not die; no sandbox can use it") from None
+
+
 class Cgroup:
     """One sandbox's cgroup(s): ``procs_files`` to join, then oom/kill/remove."""
 
@@ -60,7 +76,7 @@ class Cgroup:
         mem = ROOT / "memory" / PARENT / name
         pid = ROOT / "pids" / PARENT / name
         for path in (mem, pid):
-            path.mkdir(parents=True, exist_ok=True)
+            _fresh(path, 1)
         _write(mem / "memory.limit_in_bytes", str(memory))
         swap = mem / "memory.memsw.limit_in_bytes"
         if swap.exists():
@@ -78,7 +94,7 @@ class Cgroup:
         for where in (ROOT, parent):
             _write(where / "cgroup.subtree_control", "+memory +pids")
         group = parent / name
-        group.mkdir(exist_ok=True)
+        _fresh(group, 2)
         _write(group / "memory.max", str(memory))
         if (group / "memory.swap.max").exists():
             _write(group / "memory.swap.max", "0")
@@ -122,7 +138,7 @@ class Cgroup:
                 _write(self.dirs[0] / "cgroup.kill", "1")
             except OSError:
                 pass
-        for _ in range(200):
+        for _ in range(1000):  # up to 10 s: tasks in the middle of an OOM kill
             left = self.pids()
             if not left:
                 return
@@ -137,7 +153,7 @@ class Cgroup:
         """Kill what is left, then delete the cgroup folders."""
         self.kill_all()
         for path in self.dirs:
-            for _ in range(100):
+            for _ in range(500):
                 try:
                     path.rmdir()
                     break

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -232,21 +233,27 @@ def _merge(root: pathlib.Path, workers: list[_Worker], outcomes: list[Outcome]
 
     course_id = config(root).CourseDirectory.course_id
     by_course = {str(w.course): w for w in workers}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id) as main:
-        for outcome in outcomes:
-            worker = by_course.get(outcome.worker)
-            if outcome.status == "graded" and worker is not None:
-                with Gradebook(f"sqlite:///{worker.course / 'gradebook.db'}",
-                               course_id) as gb:
-                    _copy_submission(gb, main, outcome.assignment, outcome.student)
-                src = (worker.course / "autograded" / outcome.student
-                       / outcome.assignment)
-                dest = root / "autograded" / outcome.student / outcome.assignment
-                if dest.exists():
-                    shutil.rmtree(dest)
-                shutil.copytree(src, dest)
-            else:
-                _record_failure(root, main, outcome)
+    # nbgrader's add_submission builds its rows before adding them to the
+    # session, which SQLAlchemy 2 warns about on every submission; it then adds
+    # and commits them, so nothing is lost: keep the instructor's terminal clear
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted",
+                                module=r"nbgrader\.api")
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id) as main:
+            for outcome in outcomes:
+                worker = by_course.get(outcome.worker)
+                if outcome.status == "graded" and worker is not None:
+                    with Gradebook(f"sqlite:///{worker.course / 'gradebook.db'}",
+                                   course_id) as gb:
+                        _copy_submission(gb, main, outcome.assignment, outcome.student)
+                    src = (worker.course / "autograded" / outcome.student
+                           / outcome.assignment)
+                    dest = root / "autograded" / outcome.student / outcome.assignment
+                    if dest.exists():
+                        shutil.rmtree(dest)
+                    shutil.copytree(src, dest)
+                else:
+                    _record_failure(root, main, outcome)
 
 
 def _copy_submission(src, dest, assignment: str, student: str) -> None:

@@ -52,10 +52,37 @@ class GradeInSandbox(Execute):
         "Answer data one export cell may send (tensors are capped at half of "
         "this inside the sandbox).")).tag(config=True)
 
+    startup_retries = Integer(1, help=(
+        "Times to start a fresh sandbox when the kernel fails before the first "
+        "cell runs (no learner code has run yet, so it is never the learner's "
+        "doing: a busy machine, a transient failure).")).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
         info = resources.get("nbgrader", {})
         exports = plan.plan(nb.cells, info.get("assignment", ""))
+        starts = 0
+        for attempt in range(1 + max(0, self.startup_retries)):
+            program, session, note = self._run(nb, resources, exports, km)
+            starts += 1
+            if not note or self._current is not None or km is not None:
+                break
+            self.log.warning("%s/%s: the kernel failed before the first cell (%s)%s",
+                             info.get("student"), info.get("assignment"), note,
+                             "; starting a fresh sandbox"
+                             if attempt < self.startup_retries else "")
+        died = self._current if note else None
+        judged = self._merge(nb, program, exports, note, died)
+        record = {"version": 1, "assignment": info.get("assignment"),
+                  "student": info.get("student"), "sandboxed": bool(session),
+                  "status": "graded", "reason": note, "kernel_starts": starts,
+                  "cells": judge.as_json(judged)}
+        outputs = resources.setdefault("outputs", {})
+        outputs["verdicts.json"] = (json.dumps(record, indent=1) + "\n").encode()
+        return nb, resources
+
+    def _run(self, nb, resources, exports, km):
+        """One run of the export program; returns it, its session and what ended it."""
         program = copy.deepcopy(nb)
         session = self._session(resources) if km is None else None
         transport_path = session.transport_path if session else _TRANSPORT
@@ -85,14 +112,7 @@ class GradeInSandbox(Execute):
                     self.log.debug("kernel clean-up: %s", error)
             if session is not None:
                 note = session.close() or note
-        died = self._current if note else None
-        judged = self._merge(nb, program, exports, note, died)
-        record = {"version": 1, "assignment": info.get("assignment"),
-                  "student": info.get("student"), "sandboxed": bool(session),
-                  "status": "graded", "reason": note, "cells": judge.as_json(judged)}
-        outputs = resources.setdefault("outputs", {})
-        outputs["verdicts.json"] = (json.dumps(record, indent=1) + "\n").encode()
-        return nb, resources
+        return program, session, note
 
     def _session(self, resources):
         from tools.grading.session import SandboxSession

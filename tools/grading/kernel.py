@@ -3,18 +3,21 @@
 ``SandboxKernelManager`` (async, what nbclient and nbgrader use) and
 ``SyncSandboxKernelManager`` start ``python -m ipykernel_launcher -f <file>``
 inside a ``Sandbox``, with jupyter_client's ipc transport. The connection file
-and the five sockets live in ``<slot>/kernel/``, bound into the sandbox at the
-same path: owned by the sandbox's uid while the kernel binds its sockets, then
-handed to root (0755) so the learner can no longer add, swap or remove anything
-there; every socket is checked to be a socket of that uid before the grader
-connects. The kernel's working folder is the sandbox's scratch (the caller's
-``files``), never nbclient's ``cwd``, which may hold the notebook with its hidden
-tests. nbgrader set-up: docs/sandbox.md.
+and the five sockets live in ``<slot>/kernel-<random>/`` (a name no earlier
+holder of the slot used, so a stale manager's clean-up cannot remove this
+kernel's files), bound into the sandbox at the same path: owned by the sandbox's
+uid while the kernel binds its sockets, then handed to root (0755) so the
+learner can no longer add, swap or remove anything there; every socket is
+checked to be a socket of that uid before the grader connects. The kernel's
+working folder is the sandbox's scratch (the caller's ``files``), never
+nbclient's ``cwd``, which may hold the notebook with its hidden tests. nbgrader
+set-up: docs/sandbox.md.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 import sys
@@ -86,7 +89,7 @@ class _SandboxMixin(LoggingConfigurable):
         box = Sandbox(files=self.files, binds=[tuple(b) for b in self.binds],
                       limits=limits, env=self.sandbox_env, python=self.python)
         self.sandbox = box
-        self._kernel_dir = box.slot.path / "kernel"
+        self._kernel_dir = box.slot.path / f"kernel-{secrets.token_hex(4)}"
         self._kernel_dir.mkdir(mode=0o700)
         self._own(self._kernel_dir)
         box.rw_dirs = [str(self._kernel_dir)]

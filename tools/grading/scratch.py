@@ -18,7 +18,9 @@ import os
 import pathlib
 import pwd
 import shutil
+import signal
 import stat
+import time
 from collections.abc import Mapping
 
 UID_BASE = 61000
@@ -94,9 +96,16 @@ class Slot:
                 if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                     continue
                 raise
+            uid = uid_base + number if os.geteuid() == 0 else os.getuid()
+            # freeing a slot waits for its tasks to go; here only a crashed
+            # grader's leftovers are left, and one that will not die (a zombie
+            # nobody reaps still counts against RLIMIT_NPROC) rules the slot out
+            if os.geteuid() == 0 and not end_processes_of(uid, wait=2.0):
+                os.close(lock)
+                continue
             self._lock = lock
             self.number = number
-            self.uid = uid_base + number if os.geteuid() == 0 else os.getuid()
+            self.uid = uid
             self.path = self.base / f"slot-{number}"
             self._clear()
             self.path.mkdir(mode=0o711)
@@ -115,10 +124,55 @@ class Slot:
         if getattr(self, "_lock", None) is None:
             return
         try:
+            if os.geteuid() == 0:  # the next holder starts with none of its tasks
+                end_processes_of(self.uid)
             self._clear()
         finally:
             os.close(self._lock)
             self._lock = None
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids whose real uid is ``uid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as status:
+                for line in status:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == uid:
+                            found.append(int(entry))
+                        break
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return found
+
+
+def end_processes_of(uid: int, wait: float = 20.0) -> bool:
+    """SIGKILL every process of a slot's ``uid``; True once none is left.
+
+    A slot's uid runs nothing but sandboxes, and RLIMIT_NPROC counts every task
+    of the uid: tasks of a killed sandbox that are still dying (a fork or memory
+    bomb, on a busy machine) would leave the next holder of the slot unable to
+    start a thread, so its kernel would die at start-up.
+    """
+    if uid < UID_BASE:
+        raise ValueError(f"only a slot's uid (>= {UID_BASE}) is ended, got {uid}")
+    deadline = time.monotonic() + wait
+    while True:
+        left = processes_of(uid)
+        if not left:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
 
 
 def _check_name(name: str) -> pathlib.PurePosixPath:
