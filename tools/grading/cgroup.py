@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import pathlib
-import signal
 import time
+
+from tools.grading.scratch import kill_until_gone
 
 ROOT = pathlib.Path("/sys/fs/cgroup")
 PARENT = "course-sandbox"
@@ -138,16 +139,7 @@ class Cgroup:
                 _write(self.dirs[0] / "cgroup.kill", "1")
             except OSError:
                 pass
-        for _ in range(1000):  # up to 10 s: tasks in the middle of an OOM kill
-            left = self.pids()
-            if not left:
-                return
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
+        kill_until_gone(self.pids, wait=10.0)  # tasks in the middle of an OOM kill
 
     def remove(self) -> None:
         """Kill what is left, then delete the cgroup folders."""

@@ -21,7 +21,7 @@ import shutil
 import signal
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 UID_BASE = 61000
 SLOTS = 32
@@ -160,9 +160,14 @@ def end_processes_of(uid: int, wait: float = 20.0) -> bool:
     """
     if uid < UID_BASE:
         raise ValueError(f"only a slot's uid (>= {UID_BASE}) is ended, got {uid}")
+    return kill_until_gone(lambda: processes_of(uid), wait)
+
+
+def kill_until_gone(find: Callable[[], list[int]], wait: float) -> bool:
+    """SIGKILL the pids ``find()`` lists until there are none (True) or ``wait`` s."""
     deadline = time.monotonic() + wait
     while True:
-        left = processes_of(uid)
+        left = find()
         if not left:
             return True
         if time.monotonic() > deadline:
@@ -172,7 +177,7 @@ def end_processes_of(uid: int, wait: float = 20.0) -> bool:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        time.sleep(0.02)
+        time.sleep(0.01)
 
 
 def _check_name(name: str) -> pathlib.PurePosixPath:
