@@ -1024,6 +1024,17 @@ def test_user_mode_kernel_runs_and_is_contained(test_account, planted):
         assert not outcome["ok"], f"user-mode kernel, {name}: {outcome}"
 
 
+def test_grading_refuses_a_course_under_tmp(monkeypatch):
+    import course_utils
+    from tools.grading import session
+
+    session.require_sandbox()  # this checkout is fine
+    monkeypatch.setattr(course_utils, "__file__", "/tmp/c/course_utils/__init__.py")
+    with pytest.raises(SystemExit, match=r"under /tmp .*move the checkout out of /tmp"):
+        session.require_sandbox()
+
+
 def test_files_outside_scratch_unchanged(planted, hashes_before):
     """Run last in this file: after every attack above, the host is as it was."""
     assert _hash_targets(planted) == hashes_before
+

@@ -32,7 +32,8 @@ ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtim
              "mime.types", "os-release", "fonts", "ssl/certs")
 _MPL_CACHE = ".cache/matplotlib"  # in the scratch folder, seeded by _font_cache
 HOST_ENV = {"PATH": "/usr/bin:/bin"}  # bwrap's own; the program's is set by --setenv
-_RESERVED = ("/tmp", SCRATCH, "/proc", "/dev")
+#: Sandbox paths no bind may go into: the sandbox makes them itself.
+RESERVED = ("/tmp", SCRATCH, "/proc", "/dev")
 _TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _HINTS = (("MemoryError", "MemoryError: the address-space limit ({as_gib:.1f} GiB)"),
           ("File too large", "'File too large': the file-size limit"),
@@ -118,9 +119,9 @@ class Sandbox:
         for host, inside in [*self.binds, *((d, d) for d in rw_dirs)]:
             if not os.path.isabs(inside) or not os.path.exists(host) or any(
                     inside == top or inside.startswith(top + "/")
-                    for top in _RESERVED):
+                    for top in RESERVED):
                 raise ValueError(f"a bind is (existing host path, absolute sandbox "
-                                 f"path outside {', '.join(_RESERVED)}), got "
+                                 f"path outside {', '.join(RESERVED)}), got "
                                  f"({host!r}, {inside!r})")
         availability = sandbox_available()
         if not availability:

@@ -19,6 +19,7 @@ import course_utils
 import tools
 from tools.grading import transport
 from tools.grading.policy import refusal_message, sandbox_available
+from tools.grading.sandbox import RESERVED
 
 __all__ = ["SANDBOX_MODULES", "TRANSPORT", "SandboxSession", "require_sandbox"]
 
@@ -52,6 +53,15 @@ def require_sandbox() -> None:
     """
     if not sandbox_available():
         raise SystemExit(refusal_message())
+    for part in (course_utils, tools):
+        here = pathlib.Path(part.__file__).resolve().parent
+        for top in RESERVED:
+            if here == pathlib.Path(top) or pathlib.Path(top) in here.parents:
+                raise SystemExit(
+                    f"cannot grade in the sandbox: the course is under {top} "
+                    f"({here}), which the sandbox makes anew for the learner, so "
+                    f"the course cannot be bound there; fix: move the checkout "
+                    f"out of {top}")
 
 
 def _package_view(folder: pathlib.Path) -> pathlib.Path:
