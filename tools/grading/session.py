@@ -49,7 +49,8 @@ def require_sandbox() -> None:
     """Refuse to grade without the sandbox, with the reason and the fix.
 
     Raises:
-        SystemExit: the sandbox cannot be set up here.
+        SystemExit: the sandbox cannot be set up here, or the course lies in a
+            path the sandbox makes itself (``RESERVED``, e.g. under /tmp).
     """
     if not sandbox_available():
         raise SystemExit(refusal_message())
